@@ -1,0 +1,1 @@
+"""The agent core: planner, scheduler, executor, checks. Never imports the LSP layer."""

@@ -1,0 +1,155 @@
+"""`mimo`: the same agent core, headless. run | index | search."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from mimo_lsp.agent.events import CheckpointEvent, DoneEvent, NodeEvent, PlanEvent, SequencedSink, StepEvent, TaskEvent
+from mimo_lsp.config import ConfigError, load_settings
+from mimo_lsp.llm.port import ModelError
+
+
+class ConsoleReporter:
+    """Prints the task as it runs (stderr when --json keeps stdout for the result)."""
+
+    def __init__(self, quiet: bool, to_stderr: bool) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=to_stderr, highlight=False)
+        self.quiet = quiet
+
+    def __call__(self, e: TaskEvent) -> None:
+        if self.quiet:
+            return
+        c = self.console
+        if isinstance(e, PlanEvent):
+            c.rule("[bold]plan")
+            for n in e.nodes:
+                deps = f" (after {', '.join(n['depends_on'])})" if n["depends_on"] else ""
+                c.print(f"  [cyan]{n['id']}[/] {n['title']}{deps}\n      expect: {n['expected_output']}")
+        elif isinstance(e, NodeEvent):
+            style = {"running": "yellow", "done": "green", "failed": "red", "skipped": "magenta"}[e.status]
+            c.print(f"[{style}]node {e.node_id}: {e.status}[/] {e.detail[:200]}")
+        elif isinstance(e, StepEvent):
+            mark = "[green]ok[/]" if e.ok else "[red]failed[/]"
+            c.print(f"  step {e.step} [bold]{e.tool}[/] {json.dumps(e.args)[:160]} -> {mark}")
+            if e.thought:
+                c.print(f"    [dim]thought: {e.thought[:200]}[/]")
+            c.print(f"    [dim]{e.observation[:300]}[/]")
+        elif isinstance(e, CheckpointEvent):
+            if e.files:
+                c.print(f"  [blue]checkpoint {e.checkpoint_id}[/]: {', '.join(e.files)}")
+        elif isinstance(e, DoneEvent):
+            c.rule("[bold]diff")
+            c.print(e.diff or "(no changes)", markup=False)
+            if e.check:
+                c.print(f"check `{e.check['command']}` exit {e.check['exit_code']}\n{e.check['output'][-1500:]}",
+                        markup=False)
+            color = {"verified": "green", "unverified": "yellow"}.get(e.outcome, "red")
+            c.rule(f"[bold {color}]{e.outcome}")
+            c.print(e.reason, markup=False)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from mimo_lsp.agent.task import AgentTask
+    from mimo_lsp.index.service import IndexService
+    from mimo_lsp.llm.factory import open_model
+
+    workspace = Path(args.workspace).expanduser()
+    if not workspace.is_dir():
+        return _fail(f"workspace is not a directory: {workspace}")
+    overrides: dict[str, Any] = {"model": {"spec": args.model}} if args.model else {}
+    try:
+        layered = load_settings(workspace, overrides)
+        model, resolved = open_model(layered)
+    except (ModelError, ConfigError) as exc:
+        return _fail(str(exc))
+    reporter = ConsoleReporter(quiet=args.quiet, to_stderr=args.json)
+    sink = SequencedSink("pending", reporter)
+    index = IndexService()
+    task = AgentTask(args.goal, workspace, model, layered.settings, sink, check=args.check,
+                     search=index.searcher(workspace))
+    sink.task_id = task.task_id
+    if not args.quiet:
+        reporter.console.print(f"task {task.task_id} on {resolved.name} in {workspace}")
+    signal.signal(signal.SIGINT, lambda *_: task.cancel())
+    result = task.run()
+    if args.json:
+        print(json.dumps(result.model_dump(include={"task_id", "outcome", "reason", "plan", "steps", "checkpoints",
+                                                    "diff", "check"}), indent=2))
+    return 0 if result.outcome in ("verified", "unverified") else 1
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from mimo_lsp.index.service import IndexService
+
+    root = Path(args.path).expanduser()
+    if not root.is_dir():
+        return _fail(f"not a directory: {root}")
+    stats = IndexService().build(root)
+    if args.json:
+        print(stats.model_dump_json(indent=2))
+    else:
+        print(f"indexed {stats.files} files, {stats.chunks} chunks ({stats.embedded} embedded) in {stats.seconds:.1f}s")
+        for err in stats.errors:
+            print(f"  error: {err}", file=sys.stderr)
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from mimo_lsp.index.service import IndexService
+
+    root = Path(args.workspace).expanduser()
+    if not root.is_dir():
+        return _fail(f"not a directory: {root}")
+    hits = IndexService().search(root, args.query, args.k)
+    if args.json:
+        keys = ("path", "start_line", "end_line", "symbol", "score")
+        print(json.dumps([{k: h[k] for k in keys} for h in hits], indent=2))
+    else:
+        for h in hits:
+            print(f"{h['score']:.3f}  {h['path']}:{h['start_line']}-{h['end_line']}  {h['symbol'] or ''}")
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="mimo", description="mimo coding agent, headless")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run", help="run a task on a workspace")
+    run.add_argument("goal")
+    run.add_argument("--workspace", "-w", default=".")
+    run.add_argument("--check", help="acceptance command that must exit 0 (e.g. 'pytest -q')")
+    run.add_argument("--model", help="GGUF path, manifest name, or scripted:FILE.json")
+    run.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    run.add_argument("--quiet", "-q", action="store_true")
+    run.set_defaults(func=cmd_run)
+    idx = sub.add_parser("index", help="build or update the workspace index")
+    idx.add_argument("path", nargs="?", default=".")
+    idx.add_argument("--json", action="store_true")
+    idx.set_defaults(func=cmd_index)
+    srch = sub.add_parser("search", help="search the workspace index")
+    srch.add_argument("query")
+    srch.add_argument("--workspace", "-w", default=".")
+    srch.add_argument("--k", type=int, default=10)
+    srch.add_argument("--json", action="store_true")
+    srch.set_defaults(func=cmd_search)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

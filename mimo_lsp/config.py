@@ -1,0 +1,111 @@
+"""Settings, one system: defaults < user config < workspace .mimo/config.toml < explicit overrides.
+
+Explicit overrides are LSP initializationOptions, command arguments or CLI flags.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+try:  # Python >= 3.11
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+
+class ConfigError(ValueError):
+    """A config file or override is invalid; the message names the source."""
+
+
+class ModelSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # GGUF path, manifest name, or "scripted:FILE.json"; None = shipped default.
+    spec: str | None = None
+    n_ctx: int = Field(4096, ge=256)
+    # -1 = offload every layer when the llama.cpp build supports a GPU; 0 = CPU only.
+    n_gpu_layers: int = -1
+    # None = below the core count (llama.cpp collapses when it competes for every core).
+    n_threads: int | None = Field(None, ge=1)
+    temperature: float = Field(0.2, ge=0.0, le=2.0)
+    max_tokens: int = Field(384, ge=16)
+    # Small models loop ("_to_list_to_list...") without a repetition penalty.
+    repeat_penalty: float = Field(1.15, ge=1.0, le=2.0)
+    seed: int = 1234
+
+
+class AgentSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_plan_attempts: int = Field(3, ge=1)
+    max_plan_nodes: int = Field(8, ge=1)
+    max_steps_per_node: int = Field(8, ge=1)
+    max_structured_retries: int = Field(2, ge=0)
+    command_timeout_s: float = Field(120.0, gt=0)
+    check_timeout_s: float = Field(900.0, gt=0)
+    observation_chars: int = Field(4000, ge=200)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+
+
+def user_config_path() -> Path:
+    base = os.environ.get("MIMO_CONFIG_HOME") or os.path.join(
+        os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config"), "mimo"
+    )
+    return Path(base) / "config.toml"
+
+
+def workspace_config_path(workspace: Path) -> Path:
+    return workspace / ".mimo" / "config.toml"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config {path}: {exc}") from exc
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+class LayeredSettings(BaseModel):
+    """Merged settings plus where the model spec came from (for error messages)."""
+
+    settings: Settings
+    model_source: str = "default"
+
+
+def load_settings(workspace: Path | None, overrides: dict[str, Any] | None = None) -> LayeredSettings:
+    layers: list[tuple[str, dict[str, Any]]] = [("user config " + str(user_config_path()), _read_toml(user_config_path()))]
+    if workspace is not None:
+        wpath = workspace_config_path(workspace)
+        layers.append(("workspace config " + str(wpath), _read_toml(wpath)))
+    layers.append(("explicit", overrides or {}))
+    merged: dict[str, Any] = {}
+    source = "default"
+    for name, data in layers:
+        if (data.get("model") or {}).get("spec"):
+            source = name
+        merged = _deep_merge(merged, data)
+        try:
+            Settings.model_validate(merged)
+        except ValidationError as exc:
+            raise ConfigError(f"invalid settings in {name}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
+    return LayeredSettings(settings=Settings.model_validate(merged), model_source=source)

@@ -1,0 +1,1 @@
+"""LSP adapter (pygls): turns commands into agent tasks and agent events into notifications."""

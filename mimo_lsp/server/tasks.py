@@ -1,0 +1,127 @@
+"""TaskManager: runs agent tasks on worker threads and forwards their events. Knows nothing of pygls."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from mimo_lsp.agent.events import DoneEvent, SequencedSink, StepEvent, TaskEvent
+from mimo_lsp.agent.task import AgentTask, new_task_id
+from mimo_lsp.config import load_settings
+from mimo_lsp.llm.factory import open_model
+from mimo_lsp.llm.models import resolve_model
+from mimo_lsp.llm.port import ModelError
+from mimo_lsp.protocol import TaskInfo, TaskStartParams, camelize
+from mimo_lsp.tools.registry import BufferGuard, SearchFn
+
+Notify = Callable[[TaskEvent], None]
+
+
+class TaskRecord:
+    def __init__(self, task_id: str, params: TaskStartParams, workspace: Path, sink: SequencedSink) -> None:
+        self.task_id, self.params, self.workspace, self.sink = task_id, params, workspace, sink
+        self.task: AgentTask | None = None
+        self.thread: threading.Thread | None = None
+        self.status = "starting"
+        self.outcome: str | None = None
+        self.reason: str | None = None
+        self.steps = 0
+        self.cancel_requested = threading.Event()
+
+    def info(self) -> TaskInfo:
+        return TaskInfo(task_id=self.task_id, goal=self.params.goal, workspace=str(self.workspace), status=self.status,
+                        outcome=self.outcome, reason=self.reason, steps=self.steps,
+                        last_seq=self.sink.log[-1].seq if self.sink.log else 0)
+
+
+class TaskManager:
+    def __init__(self, notify: Notify, init_options: dict[str, Any] | None = None,
+                 search_for: Callable[[Path], SearchFn] | None = None, buffer_guard: BufferGuard | None = None) -> None:
+        self.notify = notify
+        self.init_options = init_options or {}
+        self.search_for = search_for
+        self.buffer_guard = buffer_guard
+        self.tasks: dict[str, TaskRecord] = {}
+        self._lock = threading.Lock()
+
+    def start(self, params: TaskStartParams, workspace: Path) -> tuple[str, str]:
+        """Validates synchronously (bad workspace / model -> exception with a clear message), then runs."""
+        workspace = workspace.expanduser()
+        if not workspace.is_dir():
+            raise FileNotFoundError(f"workspace is not a directory: {workspace}")
+        overrides = dict(self.init_options)
+        if params.model:
+            overrides = {**overrides, "model": {**overrides.get("model", {}), "spec": params.model}}
+        layered = load_settings(workspace, overrides)
+        resolved = resolve_model(layered.settings.model.spec, layered.model_source)  # fails fast, names the path
+        task_id = new_task_id()
+        sink = SequencedSink(task_id, lambda e: self._forward(task_id, e))
+        rec = TaskRecord(task_id, params, workspace.resolve(), sink)
+        with self._lock:
+            self.tasks[task_id] = rec
+        rec.thread = threading.Thread(target=self._run, args=(rec, layered), name=f"task-{task_id}", daemon=True)
+        rec.thread.start()
+        return task_id, resolved.name
+
+    def _forward(self, task_id: str, event: TaskEvent) -> None:
+        rec = self.tasks.get(task_id)
+        if rec is not None and isinstance(event, StepEvent):
+            rec.steps = event.step
+        self.notify(event)
+
+    def _run(self, rec: TaskRecord, layered) -> None:
+        rec.status = "running"
+        try:
+            model, _ = open_model(layered)
+            search = self.search_for(rec.workspace) if self.search_for else None
+            rec.task = AgentTask(rec.params.goal, rec.workspace, model, layered.settings, rec.sink,
+                                 check=rec.params.check, task_id=rec.task_id, search=search,
+                                 buffer_guard=self.buffer_guard)
+            if rec.cancel_requested.is_set():
+                rec.task.cancel()
+            result = rec.task.run()
+            rec.outcome, rec.reason = result.outcome, result.reason
+        except (ModelError, OSError, ValueError) as exc:
+            rec.outcome, rec.reason = "failed", str(exc)
+            rec.sink(DoneEvent(task_id=rec.task_id, outcome="failed", reason=str(exc)))
+        except Exception as exc:  # the server never dies from a task
+            rec.outcome, rec.reason = "failed", f"internal error: {type(exc).__name__}: {exc}"
+            rec.sink(DoneEvent(task_id=rec.task_id, outcome="failed", reason=rec.reason))
+        rec.status = "finished"
+
+    def cancel(self, task_id: str) -> TaskRecord:
+        rec = self._get(task_id)
+        rec.cancel_requested.set()
+        if rec.task is not None:
+            rec.task.cancel()
+        return rec
+
+    def _get(self, task_id: str) -> TaskRecord:
+        rec = self.tasks.get(task_id)
+        if rec is None:
+            raise KeyError(f"unknown task id: {task_id}")
+        return rec
+
+    def status(self, task_id: str | None) -> list[TaskInfo]:
+        if task_id is not None:
+            return [self._get(task_id).info()]
+        return [r.info() for r in self.tasks.values()]
+
+    def events(self, task_id: str, after_seq: int) -> list[dict[str, Any]]:
+        return [event_payload(e) for e in self._get(task_id).sink.since(after_seq)]
+
+    def wait(self, task_id: str, timeout: float | None = None) -> bool:
+        rec = self._get(task_id)
+        if rec.thread is not None:
+            rec.thread.join(timeout)
+        return rec.status == "finished"
+
+    def cancel_all(self) -> None:
+        for rec in list(self.tasks.values()):
+            if rec.status != "finished":
+                self.cancel(rec.task_id)
+
+
+def event_payload(event: TaskEvent) -> dict[str, Any]:
+    return camelize(event.model_dump(mode="json"))

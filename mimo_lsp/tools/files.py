@@ -1,0 +1,94 @@
+"""File tools: read, list, search, write, edit. Paths are confined to the workspace."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from mimo_lsp.tools.registry import EditFile, ListFiles, ReadFile, SearchCode, ToolContext, ToolError, WriteFile
+from mimo_lsp.workspace import IgnoreRules, iter_files, resolve_inside
+
+
+def read_file(a: ReadFile, ctx: ToolContext) -> str:
+    path = resolve_inside(ctx.workspace, a.path)
+    if not path.is_file():
+        raise ToolError(f"no such file: {a.path}")
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    end = a.end_line or len(lines)
+    shown = lines[a.start_line - 1 : end]
+    body = "\n".join(f"{i:>4}| {line}" for i, line in enumerate(shown, start=a.start_line))
+    return f"{a.path} (lines {a.start_line}-{min(end, len(lines))} of {len(lines)})\n{body}"
+
+
+def list_files(a: ListFiles, ctx: ToolContext) -> str:
+    base = resolve_inside(ctx.workspace, a.path)
+    if not base.is_dir():
+        raise ToolError(f"no such directory: {a.path}")
+    prefix = base.relative_to(ctx.workspace.resolve()).as_posix()
+    prefix = "" if prefix == "." else prefix
+    found = sorted(rel for rel, _ in iter_files(ctx.workspace.resolve(), IgnoreRules(ctx.workspace))
+                   if not prefix or rel.startswith(prefix + "/"))
+    if len(found) > 200:
+        return "\n".join(found[:200]) + f"\n... and {len(found) - 200} more"
+    return "\n".join(found) or "(empty)"
+
+
+def search_code(a: SearchCode, ctx: ToolContext) -> str:
+    if ctx.search is None:
+        raise ToolError("code search is not available in this session")
+    hits = ctx.search(a.query, a.k)
+    if not hits:
+        return "no results"
+    return "\n".join(
+        f"{h['path']}:{h['start_line']}-{h['end_line']} {h.get('symbol') or ''} (score {h['score']:.2f})" for h in hits
+    )
+
+
+def _guard(path: Path, ctx: ToolContext) -> None:
+    if ctx.buffer_guard is not None:
+        reason = ctx.buffer_guard(path)
+        if reason:
+            raise ToolError(reason)
+
+
+def atomic_write(path: Path, data: str) -> None:
+    """Write via a temp file in the same directory: a crash or full disk never leaves a torn file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.mimo-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_file(a: WriteFile, ctx: ToolContext) -> str:
+    path = resolve_inside(ctx.workspace, a.path)
+    _guard(path, ctx)
+    existed = path.exists()
+    atomic_write(path, a.content)
+    return f"{'overwrote' if existed else 'created'} {a.path} ({len(a.content.splitlines())} lines)"
+
+
+def edit_file(a: EditFile, ctx: ToolContext) -> str:
+    path = resolve_inside(ctx.workspace, a.path)
+    if not path.is_file():
+        raise ToolError(f"no such file: {a.path}")
+    if not a.search:
+        raise ToolError("search text is empty")
+    _guard(path, ctx)
+    text = path.read_text(encoding="utf-8")
+    count = text.count(a.search)
+    if count != 1:
+        raise ToolError(f"search text occurs {count} times in {a.path}; it must occur exactly once")
+    atomic_write(path, text.replace(a.search, a.replace, 1))
+    return f"edited {a.path}"

@@ -1,0 +1,90 @@
+"""Which files of a workspace belong to it: one walker and one ignore rule set for every component."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+from pathlib import Path
+from typing import Iterator
+
+# Never the user's .git, never our own state; the rest are caches and environments.
+ALWAYS_SKIPPED_DIRS = frozenset({".git", ".mimo", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv",
+                                 ".tox", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+
+
+class IgnoreRules:
+    """Root-level .gitignore patterns (fnmatch semantics: enough for the common cases)."""
+
+    def __init__(self, root: Path, extra: list[str] | None = None) -> None:
+        self.patterns: list[str] = list(extra or [])
+        gi = root / ".gitignore"
+        if gi.is_file():
+            for line in gi.read_text(encoding="utf-8", errors="replace").splitlines():
+                line = line.strip()
+                if line and not line.startswith("#") and not line.startswith("!"):
+                    self.patterns.append(line)
+
+    def ignored(self, rel: str, is_dir: bool) -> bool:
+        name = rel.rsplit("/", 1)[-1]
+        for pat in self.patterns:
+            dir_only = pat.endswith("/")
+            p = pat.rstrip("/")
+            if dir_only and not is_dir:
+                continue
+            anchored = p.startswith("/") or "/" in p
+            p = p.lstrip("/")
+            if fnmatch.fnmatch(rel, p) or (not anchored and fnmatch.fnmatch(name, p)):
+                return True
+        return False
+
+
+def iter_files(root: Path, rules: IgnoreRules | None = None) -> Iterator[tuple[str, os.stat_result]]:
+    """Yield (posix relative path, lstat) for every regular file or symlink that is not ignored."""
+    rules = rules or IgnoreRules(root)
+    stack = [""]
+    while stack:
+        rel_dir = stack.pop()
+        try:
+            entries = list(os.scandir(root / rel_dir if rel_dir else root))
+        except OSError:
+            continue
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in ALWAYS_SKIPPED_DIRS and not rules.ignored(rel, True):
+                        stack.append(rel)
+                elif not rules.ignored(rel, False):
+                    st = entry.stat(follow_symlinks=False)
+                    yield rel, st
+            except OSError:
+                continue
+
+
+def resolve_inside(root: Path, rel: str) -> Path:
+    """Resolve `rel` against `root`; refuse anything that lands outside it or in .git / .mimo."""
+    root = root.resolve()
+    target = (root / rel).resolve()
+    if target != root and root not in target.parents:
+        raise PermissionError(f"path outside the workspace: {rel}")
+    parts = target.relative_to(root).parts
+    if parts and parts[0] in (".git", ".mimo"):
+        raise PermissionError(f"path is protected: {rel}")
+    return target
+
+
+def state_dir(workspace: Path) -> Path:
+    """The workspace's .mimo/ when writable, else a per-workspace folder in the user's data dir."""
+    local = workspace / ".mimo"
+    try:
+        local.mkdir(exist_ok=True)
+        probe = local / ".write-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return local
+    except OSError:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "mimo" / "workspaces"
+        d = base / hashlib.sha256(str(workspace).encode()).hexdigest()[:16]
+        d.mkdir(parents=True, exist_ok=True)
+        return d
