@@ -1,0 +1,44 @@
+"""Shared fixtures: temp workspaces, scripted replies, and a real server process driven by pytest-lsp."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "calculator"
+
+# Keep user config out of tests: every test sees an empty user config dir.
+os.environ["MIMO_CONFIG_HOME"] = str(Path(__file__).parent / ".no-user-config")
+
+
+@pytest.fixture
+def calc_workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    shutil.copytree(EXAMPLE, ws)
+    return ws
+
+
+def fix_add_script() -> list[dict]:
+    """The replies of a competent model fixing calc.add: plan, read, edit, finish."""
+    return [
+        {"nodes": [{"id": "fix", "title": "Fix add in calc.py", "depends_on": [], "expected_output": "add returns a + b"}]},
+        {"thought": "look at the file", "action": {"tool": "read_file", "path": "calc.py"}},
+        {"thought": "fix the operator", "action": {"tool": "edit_file", "path": "calc.py",
+                                                   "search": "return a - b", "replace": "return a + b"}},
+        {"thought": "done", "action": {"tool": "finish", "summary": "add fixed"}},
+    ]
+
+
+def write_script(path: Path, replies: list) -> str:
+    path.write_text(json.dumps(replies))
+    return f"scripted:{path}"
+
+
+def python_check() -> str:
+    return f"{sys.executable} -m pytest -q -p no:cacheprovider"
