@@ -150,17 +150,19 @@ def _chunk_python(path: str, text: str, lines: list[str]) -> list[Chunk]:
     # attributes, `if __name__ == ...`) becomes contiguous remainder chunks, so
     # every line of the file is searchable.
     rest: list[Chunk] = []
+    owner = [_innermost_class(classes, i) for i in range(len(lines) + 2)]
     i = 1
     n = len(lines)
     while i <= n:
         if covered[i]:
             i += 1
             continue
+        # A run ends at covered lines or where the enclosing class changes, so class
+        # attributes after the methods stay attributed to their class.
         j = i
-        while j + 1 <= n and not covered[j + 1]:
+        while j + 1 <= n and not covered[j + 1] and owner[j + 1] == owner[i]:
             j += 1
-        owner = _innermost_class(classes, i, j)
-        kind, symbol = ("class", owner) if owner else ("module", None)
+        kind, symbol = ("class", owner[i]) if owner[i] else ("module", None)
         if j - i + 1 > MAX_REMAINDER_LINES:
             rest.extend(_windows(path, lines, i, j, kind=kind, symbol=symbol))
         elif any(line.strip() for line in lines[i - 1 : j]):
@@ -170,10 +172,10 @@ def _chunk_python(path: str, text: str, lines: list[str]) -> list[Chunk]:
     return sorted(defs + rest, key=lambda c: (c.start_line, c.end_line))
 
 
-def _innermost_class(classes: list[tuple[int, int, str]], start: int, end: int) -> str | None:
+def _innermost_class(classes: list[tuple[int, int, str]], line: int) -> str | None:
     best: tuple[int, int, str] | None = None
     for cls in classes:
-        if cls[0] <= start and end <= cls[1] and (best is None or cls[0] >= best[0]):
+        if cls[0] <= line <= cls[1] and (best is None or cls[0] >= best[0]):
             best = cls
     return best[2] if best else None
 

@@ -70,14 +70,17 @@ class SentenceTransformerEmbedder:
             # Nothing may be downloaded at run time; fail fast instead of hanging on the hub.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            # The weight-loading tqdm bar is noise in an LSP server's stderr log.
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
             import torch
             from sentence_transformers import SentenceTransformer
 
             torch.set_num_threads(self.threads)
             path = self.model_path or default_model_path()
             model = SentenceTransformer(path, device="cpu")
-            get_dim = getattr(model, "get_sentence_embedding_dimension", None) or getattr(
-                model, "get_embedding_dimension"
+            # Renamed in sentence-transformers 6; keep the old name as a fallback.
+            get_dim = getattr(model, "get_embedding_dimension", None) or getattr(
+                model, "get_sentence_embedding_dimension"
             )
             self._dim = int(get_dim())
             self._model = model
