@@ -1,0 +1,21 @@
+# The two commands of the README. Both run scripts/setup.sh first (idempotent: a second run
+# reuses .venv and pip's wheel cache, so llama-cpp-python compiles only once per machine).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO_GOAL ?= Fix the add function in calc.py so that the tests pass
+
+.PHONY: setup demo test bench
+
+setup:
+	@bash scripts/setup.sh
+
+# Main job: a real agent task on the shipped GGUF model, on a scratch copy of examples/calculator.
+demo: setup
+	@bash scripts/demo.sh "$(DEMO_GOAL)"
+
+# Every test: unit, LSP end to end, real model, real index, Neovim client.
+test: setup
+	@$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: setup
+	@$(PY) benchmarks/initialize_latency.py
