@@ -1,24 +1,25 @@
-"""The pygls server: lifecycle, commands, notifications, $/progress, unsaved-buffer guard."""
+"""The pygls server: lifecycle, command routing, notifications, $/progress, unsaved-buffer guard.
+
+Only pygls and lsprotocol load at start-up; the agent side (pydantic payloads, tasks, index) loads
+on the first command, so `initialize` costs what the framework costs.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pydantic import BaseModel, ValidationError
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from mimo_lsp import __version__, protocol as P
-from mimo_lsp.agent.events import DoneEvent, NodeEvent, PlanEvent, TaskEvent
-from mimo_lsp.config import ConfigError
-from mimo_lsp.index.service import IndexService
-from mimo_lsp.llm.port import ModelError
-from mimo_lsp.server.tasks import TaskManager, event_payload
+
+if TYPE_CHECKING:
+    from mimo_lsp.server.commands import Backend
 
 log = logging.getLogger("mimo_lsp.server")
 
@@ -27,34 +28,43 @@ class MimoServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("mimo-lsp", __version__)
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.index = IndexService()
-        self.tasks = TaskManager(self._notify_threadsafe, search_for=self.index.searcher,
-                                 buffer_guard=self.unsaved_reason)
+        self.init_options: dict[str, Any] = {}
+        self._backend: Backend | None = None
         self._progress_tokens: dict[str, str] = {}
 
+    @property
+    def backend(self) -> "Backend":
+        if self._backend is None:
+            from mimo_lsp.server.commands import Backend
+
+            self._backend = Backend(self)
+        return self._backend
+
     # -- events -> notifications (called from task threads) --------------------------------------
-    def _notify_threadsafe(self, event: TaskEvent) -> None:
+    def notify_threadsafe(self, event: Any) -> None:
         if self.loop is None or self.loop.is_closed():
             return
         self.loop.call_soon_threadsafe(self._emit, event)
 
-    def _emit(self, event: TaskEvent) -> None:
+    def _emit(self, event: Any) -> None:
+        from mimo_lsp.server.commands import payload
+
         try:
-            self.protocol.notify(P.NOTIFY_PREFIX + event.kind, event_payload(event))
+            self.protocol.notify(P.NOTIFY_PREFIX + event.kind, payload(event))
             self._progress(event)
         except Exception:  # a client gone mid-task must not take the server down
             log.exception("could not send %s", event.kind)
 
-    def _progress(self, event: TaskEvent) -> None:
+    def _progress(self, event: Any) -> None:
         token = self._progress_tokens.get(event.task_id)
         if token is None:
             return
         wdp = self.work_done_progress
-        if isinstance(event, PlanEvent):
+        if event.kind == "plan":
             wdp.report(token, types.WorkDoneProgressReport(message=f"plan: {len(event.nodes)} sub-tasks"))
-        elif isinstance(event, NodeEvent):
+        elif event.kind == "node":
             wdp.report(token, types.WorkDoneProgressReport(message=f"{event.node_id}: {event.status}"))
-        elif isinstance(event, DoneEvent):
+        elif event.kind == "done":
             wdp.end(token, types.WorkDoneProgressEnd(message=f"{event.outcome}: {event.reason[:200]}"))
             self._progress_tokens.pop(event.task_id, None)
 
@@ -66,8 +76,7 @@ class MimoServer(LanguageServer):
         self._progress_tokens[task_id] = token
 
         def created(*_: Any) -> None:
-            self.work_done_progress.begin(token, types.WorkDoneProgressBegin(title="mimo", message=goal[:100],
-                                                                            cancellable=False))
+            self.work_done_progress.begin(token, types.WorkDoneProgressBegin(title="mimo", message=goal[:100]))
 
         self.work_done_progress.create(token, created)
 
@@ -78,7 +87,7 @@ class MimoServer(LanguageServer):
         if doc is None:
             return None
         try:
-            on_disk = path.read_text(encoding="utf-8")
+            on_disk: str | None = path.read_text(encoding="utf-8")
         except OSError:
             on_disk = None
         if doc.source != on_disk:
@@ -94,88 +103,44 @@ class MimoServer(LanguageServer):
         raise JsonRpcInvalidParams("no workspace: pass 'workspace' or open a folder")
 
 
-def _params(model: type[BaseModel], args: tuple[Any, ...]) -> Any:
-    """Commands take one object argument; anything else is a JSON-RPC invalid-params error."""
-    if len(args) > 1:
-        raise JsonRpcInvalidParams(f"expected one argument object, got {len(args)} arguments")
-    raw = args[0] if args else {}
-    if not isinstance(raw, dict):
-        raise JsonRpcInvalidParams(f"expected an object argument, got {type(raw).__name__}")
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "<root>"
-        raise JsonRpcInvalidParams(f"invalid {model.__name__}: {loc}: {first['msg']}") from None
-
-
-def _user_error(exc: Exception) -> JsonRpcException:
-    return JsonRpcInvalidParams(str(exc) if not isinstance(exc, KeyError) else str(exc.args[0]))
-
-
 def create_server() -> MimoServer:
     server = MimoServer()
 
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: MimoServer, params: types.InitializeParams) -> None:
+        # initializationOptions are the top settings layer: {"model": {...}, "agent": {...}}
+        if isinstance(params.initialization_options, dict):
+            ls.init_options = params.initialization_options
+
     @server.feature(types.INITIALIZED)
-    async def initialized(ls: MimoServer, _params: types.InitializedParams) -> None:
+    def initialized(ls: MimoServer, _params: types.InitializedParams) -> None:
         ls.loop = asyncio.get_running_loop()
-        opts = ls.protocol.initialization_options if hasattr(ls.protocol, "initialization_options") else None
-        if isinstance(opts, dict):
-            ls.tasks.init_options = opts
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: MimoServer, *_: Any) -> None:
-        ls.tasks.cancel_all()
+        if ls._backend is not None:
+            ls._backend.tasks.cancel_all()
 
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: MimoServer, params: types.DidOpenTextDocumentParams) -> None:
-        pass  # pygls keeps the document; the unsaved-buffer guard reads it
+    def sync_command(name: str, func_name: str) -> None:
+        def handler(ls: MimoServer, *args: Any) -> Any:
+            from mimo_lsp.server import commands
 
-    @server.command(P.CMD_TASK_START)
-    async def task_start(ls: MimoServer, *args: Any) -> dict[str, Any]:
-        ls.loop = asyncio.get_running_loop()
-        params: P.TaskStartParams = _params(P.TaskStartParams, args)
-        workspace = Path(params.workspace) if params.workspace else ls.default_workspace()
-        try:
-            task_id, model_name = ls.tasks.start(params, workspace)
-        except (ModelError, ConfigError, FileNotFoundError, ValueError) as exc:
-            raise _user_error(exc) from None
-        ls.begin_progress(task_id, params.goal)
-        return P.TaskStartResult(task_id=task_id, model=model_name).wire()
+            ls.loop = ls.loop or asyncio.get_running_loop()
+            return getattr(commands, func_name)(ls, args)
 
-    @server.command(P.CMD_TASK_CANCEL)
-    def task_cancel(ls: MimoServer, *args: Any) -> dict[str, Any]:
-        params: P.TaskRefParams = _params(P.TaskRefParams, args)
-        try:
-            rec = ls.tasks.cancel(params.task_id)
-        except KeyError as exc:
-            raise _user_error(exc) from None
-        return P.TaskCancelResult(task_id=rec.task_id, cancelled=rec.status != "finished", status=rec.status).wire()
+        server.command(name)(handler)
 
-    @server.command(P.CMD_TASK_STATUS)
-    def task_status(ls: MimoServer, *args: Any) -> dict[str, Any]:
-        params: P.TaskStatusParams = _params(P.TaskStatusParams, args)
-        try:
-            return P.TaskStatusResult(tasks=ls.tasks.status(params.task_id)).wire()
-        except KeyError as exc:
-            raise _user_error(exc) from None
-
-    @server.command(P.CMD_TASK_EVENTS)
-    def task_events(ls: MimoServer, *args: Any) -> dict[str, Any]:
-        params: P.TaskEventsParams = _params(P.TaskEventsParams, args)
-        try:
-            return P.TaskEventsResult(events=ls.tasks.events(params.task_id, params.after_seq)).wire()
-        except KeyError as exc:
-            raise _user_error(exc) from None
+    sync_command(P.CMD_TASK_START, "task_start")
+    sync_command(P.CMD_TASK_CANCEL, "task_cancel")
+    sync_command(P.CMD_TASK_STATUS, "task_status")
+    sync_command(P.CMD_TASK_EVENTS, "task_events")
 
     @server.command(P.CMD_INDEX_SEARCH)
-    async def index_search(ls: MimoServer, *args: Any) -> dict[str, Any]:
-        params: P.IndexSearchParams = _params(P.IndexSearchParams, args)
-        workspace = Path(params.workspace) if params.workspace else ls.default_workspace()
-        if not workspace.is_dir():
-            raise JsonRpcInvalidParams(f"workspace is not a directory: {workspace}")
-        loop = asyncio.get_running_loop()
-        hits = await loop.run_in_executor(None, ls.index.search, workspace, params.query, params.k)
-        return P.IndexSearchResult(hits=[P.IndexSearchHit(**h) for h in hits]).wire()
+    async def index_search(ls: MimoServer, *args: Any) -> Any:
+        from mimo_lsp.server import commands
+
+        workspace, params = commands.index_search_prepare(ls, args)
+        # Embedding and hnswlib work happen off the event loop.
+        return await asyncio.get_running_loop().run_in_executor(None, commands.index_search_run, ls, workspace, params)
 
     return server

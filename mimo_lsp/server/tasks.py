@@ -12,7 +12,7 @@ from mimo_lsp.config import load_settings
 from mimo_lsp.llm.factory import open_model
 from mimo_lsp.llm.models import resolve_model
 from mimo_lsp.llm.port import ModelError
-from mimo_lsp.protocol import TaskInfo, TaskStartParams, camelize
+from mimo_lsp.protocol.payloads import TaskInfo, TaskStartParams, camelize
 from mimo_lsp.tools.registry import BufferGuard, SearchFn
 
 Notify = Callable[[TaskEvent], None]

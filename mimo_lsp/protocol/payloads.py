@@ -1,23 +1,4 @@
-"""Custom LSP commands and notifications of mimo-lsp: names and payloads, the single source.
-
-docs/protocol.md documents each of them; editor clients follow these names. Wire format: camelCase
-keys (pydantic aliases); tool-call arguments inside events are passed through as the model wrote them.
-
-Commands (client -> server, `workspace/executeCommand`, `arguments: [PARAMS]`):
-  mimo.task.start   TaskStartParams  -> TaskStartResult   start a task; progress streams as notifications
-  mimo.task.cancel  TaskRefParams    -> TaskCancelResult  stop a running task (its recorded steps stay)
-  mimo.task.status  TaskStatusParams -> TaskStatusResult  one task (taskId) or all tasks of this server
-  mimo.task.events  TaskEventsParams -> TaskEventsResult  replay a task's notifications after `afterSeq`
-  mimo.index.search IndexSearchParams -> IndexSearchResult semantic search over the workspace index
-
-Notifications (server -> client), params always {taskId, seq, kind, ...}; seq increases by 1 per task:
-  mimo/task/plan        {nodes: [{id, title, dependsOn, expectedOutput}], attempt}
-  mimo/task/node        {nodeId, status: running|done|failed|skipped, detail}
-  mimo/task/step        {nodeId, step, thought, tool, args, observation, ok}
-  mimo/task/checkpoint  {checkpointId, nodeId, step, files, diff}   (unified diff of that step)
-  mimo/task/token       {text, purpose}                              (model output as it streams)
-  mimo/task/done        {outcome: verified|failed|unverified|cancelled, reason, diff, check, steps, checkpoints}
-"""
+"""Pydantic payloads of the custom commands (camelCase on the wire). Names: mimo_lsp.protocol."""
 
 from __future__ import annotations
 
@@ -25,15 +6,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
-
-CMD_TASK_START = "mimo.task.start"
-CMD_TASK_CANCEL = "mimo.task.cancel"
-CMD_TASK_STATUS = "mimo.task.status"
-CMD_TASK_EVENTS = "mimo.task.events"
-CMD_INDEX_SEARCH = "mimo.index.search"
-COMMANDS = (CMD_TASK_START, CMD_TASK_CANCEL, CMD_TASK_STATUS, CMD_TASK_EVENTS, CMD_INDEX_SEARCH)
-
-NOTIFY_PREFIX = "mimo/task/"  # + event kind: plan, node, step, checkpoint, token, done
 
 
 class Wire(BaseModel):

@@ -1,0 +1,97 @@
+"""Cold `initialize` round trip and idle RSS of the mimo-lsp server process.
+
+Anchor, same run: a bare pygls server with no features (what the framework alone costs).
+Prints a table and writes benchmarks/results/initialize_latency.json.
+
+    .venv/bin/python benchmarks/initialize_latency.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BARE = "from pygls.lsp.server import LanguageServer; LanguageServer('bare', '0').start_io()"
+SERVERS = {
+    "bare pygls (anchor)": [sys.executable, "-c", BARE],
+    "mimo-lsp": [sys.executable, "-m", "mimo_lsp.server"],
+}
+
+
+def frame(obj: dict) -> bytes:
+    body = json.dumps(obj).encode()
+    return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+def read_message(stream) -> dict:
+    length = 0
+    while True:
+        line = stream.readline()
+        if not line:
+            raise EOFError("server closed its output")
+        if line in (b"\r\n", b"\n"):
+            break
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    return json.loads(stream.read(length))
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def one_run(cmd: list[str]) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT)
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"processId": os.getpid(), "rootUri": ROOT.as_uri(), "capabilities": {}}}
+    proc.stdin.write(frame(init))
+    proc.stdin.flush()
+    while "id" not in (msg := read_message(proc.stdout)):
+        pass
+    elapsed = time.perf_counter() - t0
+    proc.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+    proc.stdin.flush()
+    time.sleep(0.5)  # idle
+    rss = rss_kib(proc.pid)
+    proc.stdin.write(frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
+    proc.stdin.write(frame({"jsonrpc": "2.0", "method": "exit"}))
+    proc.stdin.flush()
+    proc.wait(10)
+    assert "result" in msg, msg
+    return elapsed, rss
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    results = {}
+    for name, cmd in SERVERS.items():
+        one_run(cmd)  # warm the OS page cache and .pyc files; "cold" = a new process, not a cold disk
+        runs = [one_run(cmd) for _ in range(args.runs)]
+        times = [r[0] * 1000 for r in runs]
+        results[name] = {"median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times),
+                         "idle_rss_mib": statistics.median(r[1] for r in runs) / 1024, "runs_ms": times}
+    anchor = results["bare pygls (anchor)"]["median_ms"]
+    print(f"{'server':<22} {'median ms':>10} {'min':>8} {'max':>8} {'x anchor':>9} {'idle RSS MiB':>13}")
+    for name, r in results.items():
+        print(f"{name:<22} {r['median_ms']:>10.1f} {r['min_ms']:>8.1f} {r['max_ms']:>8.1f} "
+              f"{r['median_ms'] / anchor:>9.2f} {r['idle_rss_mib']:>13.1f}")
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "initialize_latency.json").write_text(json.dumps({"runs": args.runs, "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Command handlers' bodies. Imported on the first command, not at start-up: `initialize` stays fast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+from pygls.exceptions import JsonRpcInvalidParams
+
+from mimo_lsp.config import ConfigError
+from mimo_lsp.index.service import IndexService
+from mimo_lsp.llm.port import ModelError
+from mimo_lsp.protocol import payloads as P
+from mimo_lsp.server.tasks import TaskManager, event_payload
+
+if TYPE_CHECKING:
+    from mimo_lsp.server.app import MimoServer
+
+
+class Backend:
+    """The server's agent-side state: tasks and indexes. Created on the first command."""
+
+    def __init__(self, ls: "MimoServer") -> None:
+        self.index = IndexService()
+        self.tasks = TaskManager(ls.notify_threadsafe, init_options=ls.init_options, search_for=self.index.searcher,
+                                 buffer_guard=ls.unsaved_reason)
+
+
+def params(model: type[BaseModel], args: tuple[Any, ...]) -> Any:
+    """Commands take one object argument; anything else is a JSON-RPC invalid-params error."""
+    if len(args) > 1:
+        raise JsonRpcInvalidParams(f"expected one argument object, got {len(args)} arguments")
+    raw = args[0] if args else {}
+    if not isinstance(raw, dict):
+        raise JsonRpcInvalidParams(f"expected an object argument, got {type(raw).__name__}")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "<root>"
+        raise JsonRpcInvalidParams(f"invalid {model.__name__}: {loc}: {first['msg']}") from None
+
+
+def user_error(exc: Exception) -> JsonRpcInvalidParams:
+    return JsonRpcInvalidParams(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))
+
+
+def task_start(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
+    p: P.TaskStartParams = params(P.TaskStartParams, args)
+    workspace = Path(p.workspace) if p.workspace else ls.default_workspace()
+    try:
+        task_id, model_name = ls.backend.tasks.start(p, workspace)
+    except (ModelError, ConfigError, FileNotFoundError, ValueError) as exc:
+        raise user_error(exc) from None
+    ls.begin_progress(task_id, p.goal)
+    return P.TaskStartResult(task_id=task_id, model=model_name).wire()
+
+
+def task_cancel(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
+    p: P.TaskRefParams = params(P.TaskRefParams, args)
+    try:
+        rec = ls.backend.tasks.cancel(p.task_id)
+    except KeyError as exc:
+        raise user_error(exc) from None
+    return P.TaskCancelResult(task_id=rec.task_id, cancelled=rec.status != "finished", status=rec.status).wire()
+
+
+def task_status(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
+    p: P.TaskStatusParams = params(P.TaskStatusParams, args)
+    try:
+        return P.TaskStatusResult(tasks=ls.backend.tasks.status(p.task_id)).wire()
+    except KeyError as exc:
+        raise user_error(exc) from None
+
+
+def task_events(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
+    p: P.TaskEventsParams = params(P.TaskEventsParams, args)
+    try:
+        return P.TaskEventsResult(events=ls.backend.tasks.events(p.task_id, p.after_seq)).wire()
+    except KeyError as exc:
+        raise user_error(exc) from None
+
+
+def index_search_prepare(ls: "MimoServer", args: tuple[Any, ...]) -> tuple[Path, P.IndexSearchParams]:
+    p: P.IndexSearchParams = params(P.IndexSearchParams, args)
+    workspace = Path(p.workspace) if p.workspace else ls.default_workspace()
+    if not workspace.is_dir():
+        raise JsonRpcInvalidParams(f"workspace is not a directory: {workspace}")
+    return workspace, p
+
+
+def index_search_run(ls: "MimoServer", workspace: Path, p: P.IndexSearchParams) -> dict[str, Any]:
+    hits = ls.backend.index.search(workspace, p.query, p.k)
+    return P.IndexSearchResult(hits=[P.IndexSearchHit(**h) for h in hits]).wire()
+
+
+def payload(event: Any) -> dict[str, Any]:
+    return event_payload(event)
