@@ -432,3 +432,124 @@ def test_ignore_rules_and_errors(workspace, embedder):
     # Undecodable text is reported, not silently dropped.
     assert len(stats.errors) == 1 and "latin1.txt" in stats.errors[0]
     assert stats.files == len(TREE) + 1  # + docs/public.md
+
+
+class SwitchableEmbedder:
+    """The real embedder behind a switch, to exercise the embedding-failure path."""
+
+    def __init__(self, inner: SentenceTransformerEmbedder) -> None:
+        self.inner = inner
+        self.dim = inner.dim
+        self.fail = False
+
+    def embed(self, texts):
+        if self.fail:
+            raise RuntimeError("model unavailable")
+        return self.inner.embed(texts)
+
+
+@pytest.mark.real_index
+def test_embedding_failure_is_reported_and_retried(workspace, embedder):
+    switch = SwitchableEmbedder(embedder)
+    index = make_index(workspace, switch)
+    first = index.build()
+    assert first.errors == []
+    (workspace / "utils/text.py").write_text(
+        "def reverse_words(sentence):\n    return ' '.join(reversed(sentence.split()))\n"
+    )
+    switch.fail = True
+    failed = index.build()
+    assert failed.embedded == 0 and failed.chunks == first.chunks
+    assert len(failed.errors) == 1 and "model unavailable" in failed.errors[0]
+    switch.fail = False
+    # The old chunks stayed searchable; the next build retries the changed file.
+    assert top(index, "turn a blog post title into a URL friendly string")[0].symbol == "slugify"
+    retried = index.build()
+    assert retried.errors == [] and retried.embedded == 1
+    assert top(index, "put the words of a sentence in the opposite order")[0].symbol == "reverse_words"
+
+
+@pytest.mark.real_index
+def test_search_is_served_while_a_build_runs(workspace, embedder):
+    import threading
+
+    index = make_index(workspace, embedder)
+    index.build()
+    for i in range(60):
+        (workspace / f"extra/mod_{i}.py").parent.mkdir(exist_ok=True)
+        (workspace / f"extra/mod_{i}.py").write_text(
+            f"def helper_{i}(values):\n    \"\"\"Helper number {i}.\"\"\"\n    return [v * {i} for v in values]\n"
+        )
+    started, searched = threading.Event(), threading.Event()
+    result: list[IndexStats] = []
+
+    def progress(stage, done, total):
+        if stage == "embed" and done == 0:
+            started.set()
+            searched.wait(30)  # hold the build mid-way until the search has answered
+
+    worker = threading.Thread(target=lambda: result.append(index.build(progress=progress)))
+    worker.start()
+    assert started.wait(60)
+    hits = index.search("add up the prices of the items on a bill including VAT", k=3)
+    assert worker.is_alive()  # answered from the previous state, not after the build
+    searched.set()
+    assert hits[0].symbol == "compute_invoice_total"
+    worker.join(120)
+    assert result and result[0].errors == [] and result[0].embedded == 60
+
+
+KILL_SCRIPT = """
+import os, sys
+from pathlib import Path
+from mimo_lsp.index import WorkspaceIndex, vectors
+
+original = vectors.VectorStore.save
+
+def save_then_die(self, path):
+    original(self, path)
+    os._exit(17)  # killed after writing the new graph, before the manifest commit
+
+vectors.VectorStore.save = save_then_die
+root = Path(sys.argv[1])
+WorkspaceIndex(root, root / ".mimo" / "index").build()
+"""
+
+
+@pytest.mark.real_index
+def test_killed_build_leaves_previous_index_usable(workspace, embedder):
+    index = make_index(workspace, embedder)
+    first = index.build()
+    (workspace / "utils/text.py").write_text("def shout(s):\n    return s.upper() + '!'\n")
+    root_dir = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_SCRIPT, str(workspace)],
+        cwd=root_dir,
+        env={**__import__("os").environ, "PYTHONPATH": str(root_dir)},
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 17, proc.stderr
+    reopened = make_index(workspace, embedder)
+    assert reopened.status()["chunks"] == first.chunks
+    assert top(reopened, "turn a blog post title into a URL friendly string")[0].symbol == "slugify"
+    assert reopened.last_stats is None  # the old index loaded fine: no rebuild
+    stats = reopened.build()
+    assert stats.errors == [] and stats.embedded == 1
+    assert len(list((workspace / ".mimo" / "index").glob("vectors-*"))) == 1
+
+
+def test_gitignore_patterns(tmp_path):
+    from mimo_lsp.index.workspace_index import _GitIgnore
+
+    assert _GitIgnore.load(tmp_path / "missing").rules == []
+    p = tmp_path / ".gitignore"
+    p.write_text("# comment\n*.log\n!keep.log\n/dist\nbuild/\ndocs/*.tmp.md\n**/cache\n")
+    ig = _GitIgnore.load(p)
+    assert ig.ignored("a/b/debug.log", is_dir=False)
+    assert not ig.ignored("a/keep.log", is_dir=False)
+    assert ig.ignored("dist", is_dir=True) and not ig.ignored("src/dist", is_dir=True)
+    assert ig.ignored("src/build", is_dir=True) and not ig.ignored("build", is_dir=False)
+    assert ig.ignored("docs/x.tmp.md", is_dir=False)
+    assert not ig.ignored("other/docs/x.tmp.md", is_dir=False)
+    assert ig.ignored("deep/er/cache", is_dir=True)

@@ -59,6 +59,6 @@ def test_neovim_client(calc_workspace: Path, tmp_path: Path):
     out = json.loads(outfile.read_text())
     assert out["initialized"] is True
     assert "mimo.task.start" in out["commands"]
-    assert out["status"] == {"tasks": []}
+    assert out.get("status") == {"tasks": []}, out
     assert out["search"]["hits"][0]["symbol"] == "multiply", out
     assert "unknown task id" in out["bad_err"]

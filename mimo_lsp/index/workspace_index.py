@@ -82,7 +82,10 @@ class WorkspaceIndex:
         self.root = Path(root).resolve()
         self.data_dir = Path(data_dir).resolve()
         self.embedder: Embedder = embedder if embedder is not None else SentenceTransformerEmbedder()
-        # One lock for build/search: hnswlib must not be queried while items are added.
+        # _build_lock serialises builds; _lock guards the in-memory state and hnswlib
+        # (which must not be queried while items are added). Scanning and embedding run
+        # outside _lock, so searches keep answering from the previous state meanwhile.
+        self._build_lock = threading.Lock()
         self._lock = threading.RLock()
         self._state: _State | None = None
         self.last_stats: IndexStats | None = None  # also set by implicit builds in search()
@@ -90,21 +93,30 @@ class WorkspaceIndex:
     # --- public API ----------------------------------------------------------
 
     def build(self, progress: Progress | None = None) -> IndexStats:
-        with self._lock:
+        with self._build_lock:
             t0 = time.perf_counter()
             errors: list[str] = []
-            state = self._state if self._state is not None else self._load_or_fresh(errors)
-            self._state = state
             try:
-                embedded = self._update(state, errors, progress)
+                with self._lock:
+                    state = self._ensure_state(errors)
+                # Only builds mutate `state.files`, and builds are serialised, so reading
+                # it without _lock here is safe.
+                pending, removed = self._collect(state, errors, progress)
+                vectors, failed = self._embed(pending, errors, progress)
+                for rel in failed:
+                    # Keep the old (stale but valid) chunks; the file is retried next build.
+                    del pending[rel]
+                with self._lock:
+                    try:
+                        embedded = self._apply(state, pending, vectors, removed)
+                    except BaseException:
+                        # Memory may now be ahead of disk; drop it so the next call reloads.
+                        self._state = None
+                        raise
             except Exception as e:
-                # In-memory state may be ahead of disk now; drop it so the next call reloads.
-                self._state = None
                 errors.append(f"index build failed: {type(e).__name__}: {e}")
                 log.exception("index build failed")
-                stats = IndexStats(
-                    files=0, chunks=0, embedded=0, errors=errors, seconds=time.perf_counter() - t0
-                )
+                stats = IndexStats(files=0, chunks=0, embedded=0, errors=errors, seconds=time.perf_counter() - t0)
                 self.last_stats = stats
                 return stats
             for err in errors:
@@ -120,22 +132,23 @@ class WorkspaceIndex:
             return stats
 
     def search(self, query: str, k: int = 10) -> list[SearchHit]:
+        if not query.strip() or k <= 0:
+            return []
         with self._lock:
-            if self._state is None:
-                errors: list[str] = []
-                state = self._load_or_fresh(errors)
-                self._state = state
-                for err in errors:
-                    log.warning("index: %s", err)
-                if state.fresh:  # nothing usable on disk: build first
-                    self.build()
+            errors: list[str] = []
+            needs_build = self._ensure_state(errors).fresh  # nothing usable on disk
+            for err in errors:
+                log.warning("index: %s", err)
+        if needs_build:
+            self.build()  # not under _lock: build takes _build_lock first, then _lock
+        qvec = self.embedder.embed([query])[0]
+        qtokens = set(_name_tokens(query))
+        with self._lock:
             state = self._state
-            if state is None or state.vectors is None or not query.strip() or k <= 0:
+            if state is None or state.vectors is None:
                 return []
-            qvec = self.embedder.embed([query])[0]
             # Over-fetch so the symbol-name boost can promote a slightly lower vector hit.
             candidates = state.vectors.search(qvec, max(3 * k, k + 20))
-            qtokens = set(_name_tokens(query))
             hits: list[SearchHit] = []
             for cid, sim in candidates:
                 chunk = state.chunks.get(cid)
@@ -152,8 +165,8 @@ class WorkspaceIndex:
                         snippet="\n".join(chunk.text.split("\n")[:SNIPPET_LINES]),
                     )
                 )
-            hits.sort(key=lambda h: h.score, reverse=True)
-            return hits[:k]
+        hits.sort(key=lambda h: h.score, reverse=True)
+        return hits[:k]
 
     def status(self) -> dict[str, Any]:
         with self._lock:
@@ -177,10 +190,19 @@ class WorkspaceIndex:
 
     # --- build ---------------------------------------------------------------
 
-    def _update(self, state: _State, errors: list[str], progress: Progress | None) -> int:
+    def _ensure_state(self, errors: list[str]) -> _State:
+        """Caller holds _lock."""
+        if self._state is None:
+            self._state = self._load_or_fresh(errors)
+        return self._state
+
+    def _collect(
+        self, state: _State, errors: list[str], progress: Progress | None
+    ) -> tuple[dict[str, tuple[str, list[Chunk]]], set[str]]:
+        """Scan the tree; return changed files' (sha, chunks) and paths to remove."""
         candidates = self._scan(errors)
         seen: set[str] = set()
-        pending: dict[str, tuple[str, list[Chunk]]] = {}  # changed path -> (sha, chunks)
+        pending: dict[str, tuple[str, list[Chunk]]] = {}
         dropped: set[str] = set()  # indexed before, now unusable (undecodable)
         for n, (rel, full) in enumerate(candidates):
             if progress:
@@ -196,6 +218,8 @@ class WorkspaceIndex:
             if b"\0" in data[:BINARY_SNIFF_BYTES]:
                 continue
             seen.add(rel)
+            # Always hash (no mtime shortcut): same-size edits within the mtime
+            # granularity would otherwise be missed ("racy git").
             sha = hashlib.sha256(data).hexdigest()
             if state.files.get(rel) == sha:
                 continue
@@ -213,13 +237,16 @@ class WorkspaceIndex:
             pending[rel] = (sha, chunks)
         if progress:
             progress("scan", len(candidates), len(candidates))
+        return pending, (set(state.files) - seen) | dropped
 
-        removed = (set(state.files) - seen) | dropped
-        vectors, failed = self._embed(pending, errors, progress)
-        for rel in failed:
-            # Keep the old (stale but valid) chunks; the file is retried next build.
-            del pending[rel]
-
+    def _apply(
+        self,
+        state: _State,
+        pending: dict[str, tuple[str, list[Chunk]]],
+        vectors: dict[str, list[Any]],
+        removed: set[str],
+    ) -> int:
+        """Swap changed files' chunks into memory + hnswlib and persist. Caller holds _lock."""
         if state.vectors is None:
             total = sum(len(c) for _, c in pending.values())
             state.vectors = VectorStore(self.embedder.dim, capacity=2 * total)
@@ -232,7 +259,6 @@ class WorkspaceIndex:
         for rel in removed:
             state.files.pop(rel, None)
 
-        embedded = 0
         new_ids: list[int] = []
         new_vecs: list[Any] = []
         for rel, (sha, chunks) in pending.items():
@@ -244,14 +270,13 @@ class WorkspaceIndex:
                 new_vecs.append(vec)
             state.ids_by_path[rel] = ids
             state.files[rel] = sha
-            embedded += len(chunks)
         if new_ids:
             import numpy as np
 
             store.add(new_ids, np.stack(new_vecs))
 
         self._save(state, changed=set(pending) | removed)
-        return embedded
+        return len(new_ids)
 
     def _embed(
         self,

@@ -32,6 +32,8 @@ def params(model: type[BaseModel], args: tuple[Any, ...]) -> Any:
     if len(args) > 1:
         raise JsonRpcInvalidParams(f"expected one argument object, got {len(args)} arguments")
     raw = args[0] if args else {}
+    if raw == [] or raw is None:  # Lua clients (Neovim) encode an empty table as []
+        raw = {}
     if not isinstance(raw, dict):
         raise JsonRpcInvalidParams(f"expected an object argument, got {type(raw).__name__}")
     try:
