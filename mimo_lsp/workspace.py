@@ -6,7 +6,7 @@ import fnmatch
 import hashlib
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 # Never the user's .git, never our own state; the rest are caches and environments.
 ALWAYS_SKIPPED_DIRS = frozenset({".git", ".mimo", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv",
@@ -14,32 +14,44 @@ ALWAYS_SKIPPED_DIRS = frozenset({".git", ".mimo", ".hg", ".svn", "__pycache__", 
 
 
 class IgnoreRules:
-    """Root-level .gitignore patterns (fnmatch semantics: enough for the common cases)."""
+    """Root .gitignore at fnmatch level: last matching rule wins, '!' re-includes, a trailing '/'
+    matches directories only, a '/' elsewhere anchors the pattern at the root."""
 
     def __init__(self, root: Path, extra: list[str] | None = None) -> None:
-        self.patterns: list[str] = list(extra or [])
-        gi = root / ".gitignore"
-        if gi.is_file():
-            for line in gi.read_text(encoding="utf-8", errors="replace").splitlines():
-                line = line.strip()
-                if line and not line.startswith("#") and not line.startswith("!"):
-                    self.patterns.append(line)
+        self.rules: list[tuple[str, bool, bool, bool]] = []  # (pattern, negate, dir_only, anchored)
+        lines = list(extra or [])
+        try:
+            lines += (root / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            pass
+        for raw in lines:
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            negate = line.startswith("!")
+            line = line[1:] if negate else line
+            dir_only = line.endswith("/")
+            line = line.rstrip("/")
+            if line.startswith("**/"):
+                line = line[3:]
+            anchored = "/" in line
+            line = line.lstrip("/")
+            if line:
+                self.rules.append((line, negate, dir_only, anchored))
 
     def ignored(self, rel: str, is_dir: bool) -> bool:
         name = rel.rsplit("/", 1)[-1]
-        for pat in self.patterns:
-            dir_only = pat.endswith("/")
-            p = pat.rstrip("/")
+        result = False
+        for pattern, negate, dir_only, anchored in self.rules:
             if dir_only and not is_dir:
                 continue
-            anchored = p.startswith("/") or "/" in p
-            p = p.lstrip("/")
-            if fnmatch.fnmatch(rel, p) or (not anchored and fnmatch.fnmatch(name, p)):
-                return True
-        return False
+            if fnmatch.fnmatchcase(rel if anchored else name, pattern):
+                result = not negate
+        return result
 
 
-def iter_files(root: Path, rules: IgnoreRules | None = None) -> Iterator[tuple[str, os.stat_result]]:
+def iter_files(root: Path, rules: IgnoreRules | None = None,
+               on_error: Callable[[OSError], None] | None = None) -> Iterator[tuple[str, os.stat_result]]:
     """Yield (posix relative path, lstat) for every regular file or symlink that is not ignored."""
     rules = rules or IgnoreRules(root)
     stack = [""]
@@ -47,7 +59,9 @@ def iter_files(root: Path, rules: IgnoreRules | None = None) -> Iterator[tuple[s
         rel_dir = stack.pop()
         try:
             entries = list(os.scandir(root / rel_dir if rel_dir else root))
-        except OSError:
+        except OSError as exc:
+            if on_error is not None:
+                on_error(exc)
             continue
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name

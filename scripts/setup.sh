@@ -28,7 +28,9 @@ if [ -f "$STAMP" ]; then
 fi
 
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
+PIP=(pip_quiet)
+# pip's config here lists local index folders that may not exist; keep their warnings out of the log.
+pip_quiet() { "$VENV/bin/python" -m pip --disable-pip-version-check -q "$@" 2> >(grep -v "^WARNING: Location" >&2); }
 # torch first, pinned: the CPU wheel; anything unpinned would resolve to a CUDA build.
 "$VENV/bin/python" -c "import torch" 2>/dev/null || "${PIP[@]}" install "torch==2.13.0"
 echo "[setup] installing mimo-lsp and pinned dependencies (llama-cpp-python compiles once, ~6 min)"

@@ -537,19 +537,3 @@ def test_killed_build_leaves_previous_index_usable(workspace, embedder):
     stats = reopened.build()
     assert stats.errors == [] and stats.embedded == 1
     assert len(list((workspace / ".mimo" / "index").glob("vectors-*"))) == 1
-
-
-def test_gitignore_patterns(tmp_path):
-    from mimo_lsp.index.workspace_index import _GitIgnore
-
-    assert _GitIgnore.load(tmp_path / "missing").rules == []
-    p = tmp_path / ".gitignore"
-    p.write_text("# comment\n*.log\n!keep.log\n/dist\nbuild/\ndocs/*.tmp.md\n**/cache\n")
-    ig = _GitIgnore.load(p)
-    assert ig.ignored("a/b/debug.log", is_dir=False)
-    assert not ig.ignored("a/keep.log", is_dir=False)
-    assert ig.ignored("dist", is_dir=True) and not ig.ignored("src/dist", is_dir=True)
-    assert ig.ignored("src/build", is_dir=True) and not ig.ignored("build", is_dir=False)
-    assert ig.ignored("docs/x.tmp.md", is_dir=False)
-    assert not ig.ignored("other/docs/x.tmp.md", is_dir=False)
-    assert ig.ignored("deep/er/cache", is_dir=True)

@@ -15,12 +15,12 @@ import logging
 import os
 import re
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from .chunker import Chunk, chunk_file, chunk_text
 from .embeddings import Embedder, SentenceTransformerEmbedder
 from .vectors import VectorStore
+from mimo_lsp.workspace import IgnoreRules, iter_files
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,6 @@ BINARY_SNIFF_BYTES = 8192
 EMBED_BATCH = 64
 SNIPPET_LINES = 8
 NAME_BOOST = 0.08  # max score added when all of a symbol's name tokens occur in the query
-SKIP_DIRS = frozenset({".git", ".mimo", ".venv", "venv", "node_modules", "__pycache__"})
 TEXT_SUFFIXES = frozenset(
     ".py .pyi .md .rst .txt .toml .json .js .jsx .ts .tsx .go .rs .java .c .h .cc .cpp .hpp"
     " .yaml .yml .cfg .ini .sh".split()
@@ -310,40 +310,17 @@ class WorkspaceIndex:
         return out, set()
 
     def _scan(self, errors: list[str]) -> list[tuple[str, Path]]:
-        ignore = _GitIgnore.load(self.root / ".gitignore")
         found: list[tuple[str, Path]] = []
-
-        def onerror(e: OSError) -> None:
-            errors.append(f"walk: {e}")
-
-        for dirpath, dirnames, filenames in os.walk(self.root, onerror=onerror):
-            base = Path(dirpath)
-            rel_dir = base.relative_to(self.root).as_posix()
-            prefix = "" if rel_dir == "." else rel_dir + "/"
-            keep = []
-            for d in sorted(dirnames):
-                full = base / d
-                if d in SKIP_DIRS or d.startswith(".") or full == self.data_dir:
-                    continue
-                if full.is_symlink() or ignore.ignored(prefix + d, is_dir=True):
-                    continue
-                keep.append(d)
-            dirnames[:] = keep
-            for f in sorted(filenames):
-                # Hidden files are skipped too: .env and friends often hold secrets.
-                if f.startswith(".") or os.path.splitext(f)[1].lower() not in TEXT_SUFFIXES:
-                    continue
-                rel = prefix + f
-                full = base / f
-                if ignore.ignored(rel, is_dir=False) or full.is_symlink():
-                    continue
-                try:
-                    if full.stat().st_size > MAX_FILE_BYTES:
-                        continue
-                except OSError:
-                    continue
+        for rel, st in iter_files(self.root, IgnoreRules(self.root), on_error=lambda e: errors.append(f"walk: {e}")):
+            # Hidden files and folders are skipped too: .env and friends often hold secrets.
+            if any(part.startswith(".") for part in rel.split("/")) or stat.S_ISLNK(st.st_mode):
+                continue
+            full = self.root / rel
+            if self.data_dir in full.parents or os.path.splitext(rel)[1].lower() not in TEXT_SUFFIXES:
+                continue
+            if st.st_size <= MAX_FILE_BYTES:
                 found.append((rel, full))
-        return found
+        return sorted(found)
 
     # --- persistence ---------------------------------------------------------
 
@@ -498,45 +475,3 @@ def _embed_text(chunk: Chunk) -> str:
     else:
         header = f"{chunk.kind} in {chunk.path}"
     return f"{header}\n{chunk.text}"
-
-
-@dataclass
-class _GitIgnore:
-    """Root .gitignore at fnmatch level: last matching rule wins, '!' re-includes,
-    trailing '/' = directories only, a '/' elsewhere anchors the pattern at the root."""
-
-    rules: list[tuple[str, bool, bool, bool]]  # (pattern, negate, dir_only, anchored)
-
-    @classmethod
-    def load(cls, path: Path) -> _GitIgnore:
-        rules: list[tuple[str, bool, bool, bool]] = []
-        try:
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            return cls(rules)
-        for raw in lines:
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            negate = line.startswith("!")
-            if negate:
-                line = line[1:]
-            dir_only = line.endswith("/")
-            line = line.rstrip("/")
-            if line.startswith("**/"):
-                line = line[3:]
-            anchored = "/" in line
-            line = line.lstrip("/")
-            if line:
-                rules.append((line, negate, dir_only, anchored))
-        return cls(rules)
-
-    def ignored(self, rel: str, is_dir: bool) -> bool:
-        name = rel.rsplit("/", 1)[-1]
-        result = False
-        for pattern, negate, dir_only, anchored in self.rules:
-            if dir_only and not is_dir:
-                continue
-            if fnmatchcase(rel if anchored else name, pattern):
-                result = not negate
-        return result

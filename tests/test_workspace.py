@@ -1,0 +1,30 @@
+"""The one walker and ignore rule set that the index, the tracker and the tools share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mimo_lsp.workspace import IgnoreRules, iter_files
+
+
+def test_gitignore_patterns(tmp_path: Path):
+    assert IgnoreRules(tmp_path).rules == []
+    (tmp_path / ".gitignore").write_text("# comment\n*.log\n!keep.log\n/dist\nbuild/\ndocs/*.tmp.md\n**/cache\n")
+    ig = IgnoreRules(tmp_path)
+    assert ig.ignored("a/b/debug.log", is_dir=False)
+    assert not ig.ignored("a/keep.log", is_dir=False)
+    assert ig.ignored("dist", is_dir=True) and not ig.ignored("src/dist", is_dir=True)
+    assert ig.ignored("src/build", is_dir=True) and not ig.ignored("build", is_dir=False)
+    assert ig.ignored("docs/x.tmp.md", is_dir=False)
+    assert not ig.ignored("other/docs/x.tmp.md", is_dir=False)
+    assert ig.ignored("deep/er/cache", is_dir=True)
+
+
+def test_walker_skips_vcs_state_caches_and_ignored(tmp_path: Path):
+    for rel in ["src/a.py", ".git/HEAD", ".mimo/journal.sqlite", "node_modules/x/i.js", ".venv/bin/python",
+                "src/__pycache__/a.pyc", "build/out.o", "keep/build.txt"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    (tmp_path / ".gitignore").write_text("build/\n")
+    found = sorted(rel for rel, _ in iter_files(tmp_path))
+    assert found == [".gitignore", "keep/build.txt", "src/a.py"]
