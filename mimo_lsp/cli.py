@@ -40,7 +40,10 @@ class ConsoleReporter:
             c.print(f"  step {e.step} [bold]{e.tool}[/] {json.dumps(e.args)[:160]} -> {mark}")
             if e.thought:
                 c.print(f"    [dim]thought: {e.thought[:200]}[/]")
-            c.print(f"    [dim]{e.observation[:300]}[/]")
+            lines = e.observation.splitlines() or [""]
+            shown = "\n".join("    " + line[:150] for line in lines[:6])
+            more = f"\n    ... {len(lines) - 6} more lines" if len(lines) > 6 else ""
+            c.print(shown + more, style="dim", markup=False)
         elif isinstance(e, CheckpointEvent):
             if e.files:
                 c.print(f"  [blue]checkpoint {e.checkpoint_id}[/]: {', '.join(e.files)}")

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 class PlanNode(BaseModel):
     # Tight bounds double as grammar limits: a small model cannot ramble inside a string forever.
-    id: str = Field(min_length=1, max_length=16)
+    id: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
     title: str = Field(min_length=1, max_length=120)
     depends_on: list[str] = Field(default_factory=list, max_length=8)
     expected_output: str = Field(min_length=1, max_length=200)
