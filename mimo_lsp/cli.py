@@ -75,8 +75,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     reporter = ConsoleReporter(quiet=args.quiet, to_stderr=args.json)
     sink = SequencedSink("pending", reporter)
     index = IndexService()
-    task = AgentTask(args.goal, workspace, model, layered.settings, sink, check=args.check,
-                     search=index.searcher(workspace))
+    try:
+        task = AgentTask(args.goal, workspace, model, layered.settings, sink, check=args.check,
+                         search=index.searcher(workspace))
+    except (ValueError, OSError) as exc:
+        return _fail(str(exc))
     sink.task_id = task.task_id
     if not args.quiet:
         reporter.console.print(f"task {task.task_id} on {resolved.name} in {workspace}")
@@ -86,6 +89,102 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(result.model_dump(include={"task_id", "outcome", "reason", "plan", "steps", "checkpoints",
                                                     "diff", "check"}), indent=2))
     return 0 if result.outcome in ("verified", "unverified") else 1
+
+
+def _task_settings(workspace: Path, task_id: str, model: str | None):
+    """A resumed task runs with the settings it started with (model spec overridable)."""
+    from mimo_lsp.checkpoints.journal import CheckpointJournal
+    from mimo_lsp.config import LayeredSettings, Settings
+    from mimo_lsp.workspace import state_dir
+
+    journal = CheckpointJournal(state_dir(workspace.resolve()) / "journal.sqlite")
+    try:
+        row = journal.task(task_id)
+    finally:
+        journal.close()
+    if row is None:
+        raise KeyError(f"unknown task id: {task_id}")
+    settings = Settings.model_validate_json(row["settings_json"]) if row["settings_json"] else Settings()
+    source = "the task's saved settings"
+    if model:
+        settings.model.spec, source = model, "explicit"
+    return LayeredSettings(settings=settings, model_source=source)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from mimo_lsp.agent.task import AgentTask, TaskBusy
+    from mimo_lsp.index.service import IndexService
+    from mimo_lsp.llm.factory import open_model
+
+    workspace = Path(args.workspace).expanduser()
+    try:
+        layered = _task_settings(workspace, args.task, args.model)
+        model, resolved = open_model(layered)
+    except (KeyError, ModelError, ConfigError) as exc:
+        return _fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))
+    reporter = ConsoleReporter(quiet=args.quiet, to_stderr=args.json)
+    sink = SequencedSink(args.task, reporter)
+    task = AgentTask("", workspace, model, layered.settings, sink, task_id=args.task, resume=True,
+                     search=IndexService().searcher(workspace))
+    signal.signal(signal.SIGINT, lambda *_: task.cancel())
+    try:
+        result = task.run()
+    except TaskBusy as exc:
+        return _fail(str(exc))
+    if args.json:
+        print(result.model_dump_json(indent=2))
+    elif result.rolled_back:
+        reporter.console.print(f"rolled back the interrupted step's changes to: {', '.join(result.rolled_back)}")
+    return 0 if result.outcome in ("verified", "unverified") else 1
+
+
+def _service(args: argparse.Namespace):
+    from mimo_lsp.checkpoints.service import CheckpointService
+
+    return CheckpointService(Path(args.workspace).expanduser())
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    rows = _service(args).tasks()
+    if args.json:
+        print(json.dumps([{k: r[k] for k in ("id", "goal", "status", "outcome", "reason")} for r in rows], indent=2))
+    for r in [] if args.json else rows:
+        print(f"{r['id']}  {r['status']:<11} {r['outcome'] or '':<10} {r['goal'][:60]}")
+    return 0
+
+
+def cmd_checkpoints(args: argparse.Namespace) -> int:
+    try:
+        cps = _service(args).list(args.task)
+    except KeyError as exc:
+        return _fail(str(exc.args[0]))
+    if args.json:
+        print(json.dumps([c.model_dump() for c in cps], indent=2))
+        return 0
+    for c in cps:
+        flag = " (abandoned)" if c.abandoned else ""
+        print(f"{c.id:>6}  step {c.step:<4} {c.tool:<20} {c.state:<11} {', '.join(c.files)[:60]}{flag}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from mimo_lsp.checkpoints.service import TaskRunning
+
+    try:
+        report = _service(args).restore(args.task, args.checkpoint, args.mode)
+    except (KeyError, TaskRunning) as exc:
+        return _fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))
+    print(report.model_dump_json(indent=2) if args.json else
+          f"restored {len(report.restored)} file(s); conflicts: {[c.path for c in report.conflicts] or 'none'}")
+    return 3 if report.conflicts else 0
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    report = _service(args).gc(args.keep_days)
+    print(report.model_dump_json(indent=2) if args.json else
+          f"deleted {len(report.deleted_tasks)} task(s), {report.deleted_blobs} blob(s), freed {report.freed_bytes} bytes;"
+          f" now {report.stats.total_bytes} bytes (cap {report.stats.cap_bytes})")
+    return 0
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -146,6 +245,34 @@ def build_parser() -> argparse.ArgumentParser:
     srch.add_argument("--k", type=int, default=10)
     srch.add_argument("--json", action="store_true")
     srch.set_defaults(func=cmd_search)
+    res = sub.add_parser("resume", help="continue an interrupted or restored task from its last checkpoint")
+    res.add_argument("task")
+    res.add_argument("--workspace", "-w", default=".")
+    res.add_argument("--model", help="override the model the task started with")
+    res.add_argument("--json", action="store_true")
+    res.add_argument("--quiet", "-q", action="store_true")
+    res.set_defaults(func=cmd_resume)
+    tasks = sub.add_parser("tasks", help="list the workspace's tasks (interrupted ones can be resumed)")
+    tasks.add_argument("--workspace", "-w", default=".")
+    tasks.add_argument("--json", action="store_true")
+    tasks.set_defaults(func=cmd_tasks)
+    cps = sub.add_parser("checkpoints", help="list a task's checkpoints")
+    cps.add_argument("task")
+    cps.add_argument("--workspace", "-w", default=".")
+    cps.add_argument("--json", action="store_true")
+    cps.set_defaults(func=cmd_checkpoints)
+    rst = sub.add_parser("restore", help="restore files and/or task state to a checkpoint (0 = task start)")
+    rst.add_argument("task")
+    rst.add_argument("checkpoint", type=int)
+    rst.add_argument("--mode", choices=["files", "task", "both"], default="both")
+    rst.add_argument("--workspace", "-w", default=".")
+    rst.add_argument("--json", action="store_true")
+    rst.set_defaults(func=cmd_restore)
+    gc = sub.add_parser("gc", help="delete old tasks' checkpoint data beyond the workspace cap")
+    gc.add_argument("--workspace", "-w", default=".")
+    gc.add_argument("--keep-days", type=float, help="also delete finished tasks older than this")
+    gc.add_argument("--json", action="store_true")
+    gc.set_defaults(func=cmd_gc)
     return ap
 
 

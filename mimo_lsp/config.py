@@ -48,10 +48,23 @@ class AgentSettings(BaseModel):
     observation_chars: int = Field(4000, ge=200)
 
 
+class CheckpointSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # Files larger than this are tracked by hash only (restored only if captured).
+    max_blob_bytes: int = Field(4 << 20, ge=0)
+    # Use the file watcher to find what a shell command changed (else a stat pass over the tree).
+    watch: bool = True
+    # fsync every commit: survive power loss, not only a killed process. Slower.
+    fsync: bool = False
+    # Per-workspace cap on checkpoint data; `mimo gc` deletes the oldest finished tasks beyond it.
+    max_workspace_bytes: int = Field(2 << 30, ge=0)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     model: ModelSettings = Field(default_factory=ModelSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
+    checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
 
 
 def user_config_path() -> Path:

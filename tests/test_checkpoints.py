@@ -3,38 +3,69 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from mimo_lsp.checkpoints.blobs import BlobStore
 from mimo_lsp.checkpoints.diffs import unified_diff
-from mimo_lsp.checkpoints.journal import CheckpointJournal
+from mimo_lsp.checkpoints.journal import CheckpointJournal, JournalError
 from mimo_lsp.checkpoints.tracker import WorkspaceTracker
 
 
-def test_tracker_sees_edits_creations_deletions_and_mode(tmp_path: Path):
+@pytest.fixture(params=[True, False], ids=["watcher", "statscan"])
+def tracker(request, tmp_path: Path):
     ws = tmp_path / "ws"
-    ws.mkdir()
+    (ws / "sub").mkdir(parents=True)
     (ws / "a.txt").write_text("one\n")
     (ws / "b.sh").write_text("echo hi\n")
+    (ws / "sub" / "c.txt").write_text("c\n")
     (ws / ".gitignore").write_text("ignored.log\n")
     (ws / ".git").mkdir()
-    blobs = BlobStore(tmp_path / "blobs")
-    tracker = WorkspaceTracker(ws, blobs)
-    assert tracker.capture() == 3
-    (ws / "a.txt").write_text("two\n")
-    (ws / "new.txt").write_text("new\n")
-    (ws / "ignored.log").write_text("noise\n")
-    (ws / ".git" / "HEAD").write_text("ref\n")
-    os.chmod(ws / "b.sh", 0o755)
-    changes = {c.path: c for c in tracker.refresh()}
-    assert set(changes) == {"a.txt", "new.txt", "b.sh"}
-    assert blobs.get(changes["a.txt"].pre) == b"one\n" and blobs.get(changes["a.txt"].post) == b"two\n"
-    assert changes["new.txt"].pre is None
-    assert changes["b.sh"].pre == changes["b.sh"].post and changes["b.sh"].post_mode & 0o111
-    (ws / "a.txt").unlink()
-    (gone,) = tracker.refresh()
-    assert gone.path == "a.txt" and gone.post is None
-    assert tracker.refresh() == []
+    t = WorkspaceTracker(ws, BlobStore(tmp_path / "blobs"), watch=request.param)
+    assert t.start({}, ws / ".mimo") == 4
+    assert (t.watcher is not None) == request.param
+    assert t.wait_captured(10)
+    yield t
+    t.stop()
+
+
+def _sh(t: WorkspaceTracker, cmd: str) -> dict:
+    t.prepare_command()
+    subprocess.run(["bash", "-c", cmd], cwd=t.root, check=True)
+    changes, _ = t.commit_command()
+    return {c.path: c for c in changes}
+
+
+def test_command_side_effects_are_all_seen(tracker: WorkspaceTracker):
+    blobs = tracker.blobs
+    ch = _sh(tracker, "echo two > a.txt && echo new > new.txt && echo x > ignored.log && echo r > .git/HEAD"
+                      " && chmod +x b.sh")
+    assert set(ch) == {"a.txt", "new.txt", "b.sh"}
+    assert blobs.get(ch["a.txt"].pre) == b"one\n" and blobs.get(ch["a.txt"].post) == b"two\n"
+    assert ch["new.txt"].pre is None
+    assert ch["b.sh"].pre == ch["b.sh"].post and ch["b.sh"].post_mode & 0o111
+    ch = _sh(tracker, "mv sub moved && rm a.txt && mkdir -p deep/er && echo d > deep/er/d.txt")
+    assert set(ch) == {"sub/c.txt", "moved/c.txt", "a.txt", "deep/er/d.txt"}
+    assert ch["sub/c.txt"].post is None and ch["moved/c.txt"].pre is None and ch["a.txt"].post is None
+    assert _sh(tracker, "true") == {}
+
+
+def test_named_paths_are_diffed_without_a_walk(tracker: WorkspaceTracker):
+    external, intents, _ = tracker.prepare(["a.txt"])
+    assert external == [] and intents[0].pre == tracker.state["a.txt"].digest
+    (tracker.root / "a.txt").write_text("edited\n")
+    (tracker.root / "sub" / "c.txt").write_text("not named, not seen here\n")
+    changes, states = tracker.commit(["a.txt"])
+    assert [c.path for c in changes] == ["a.txt"] and set(states) == {"a.txt"}
+
+
+def test_user_edit_before_an_action_is_external(tracker: WorkspaceTracker):
+    (tracker.root / "a.txt").write_text("user\n")
+    external, intents, _ = tracker.prepare(["a.txt"])
+    assert [c.path for c in external] == ["a.txt"]
+    assert tracker.blobs.get(intents[0].pre) == b"user\n"
 
 
 def test_blobs_are_deduplicated_and_compressed(tmp_path: Path):
@@ -46,27 +77,60 @@ def test_blobs_are_deduplicated_and_compressed(tmp_path: Path):
     assert blobs.get(blobs.put(data)) == data
 
 
-def test_journal_records_each_action_with_its_changes(tmp_path: Path):
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    (ws / "f.py").write_text("x = 1\n")
-    blobs = BlobStore(tmp_path / "blobs")
-    tracker = WorkspaceTracker(ws, blobs)
-    tracker.capture()
+def test_journal_is_durable_and_wal(tmp_path: Path):
     journal = CheckpointJournal(tmp_path / "j.sqlite")
-    journal.start_task("t1", "goal", ws, "scripted")
-    (ws / "f.py").write_text("x = 2\n")
-    cp = journal.record("t1", 1, "n1", "write_file", {"path": "f.py"}, "why", "ok", True, tracker.refresh())
+    journal.start_task("t1", "goal", tmp_path, "scripted", None, "{}")
+    aid = journal.begin_action("t1", 1, "n1", "write_file", {"path": "f.py"}, "why", 1, [])
+    journal.finish_action(aid, "ok", True, [], {})
     journal.close()
-    reopened = CheckpointJournal(tmp_path / "j.sqlite")  # durable across processes
-    (rec,) = reopened.checkpoints("t1")
-    assert rec.id == cp and rec.tool == "write_file" and rec.args == {"path": "f.py"} and rec.thought == "why"
-    (change,) = rec.changes
-    diff = unified_diff("f.py", blobs.get(change.pre), blobs.get(change.post))
-    assert diff == "--- a/f.py\n+++ b/f.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
+    reopened = CheckpointJournal(tmp_path / "j.sqlite")
+    (rec,) = reopened.actions("t1")
+    assert rec.id == aid and rec.state == "done" and rec.args == {"path": "f.py"} and rec.thought == "why"
     assert reopened._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_binary_and_no_newline_diffs():
+def test_corrupt_journal_gives_a_clear_error(tmp_path: Path):
+    db = tmp_path / "j.sqlite"
+    db.write_bytes(b"this is not a database" * 300)
+    with pytest.raises(JournalError, match=f"checkpoint journal {db} is unreadable"):
+        CheckpointJournal(db)
+
+
+def test_torn_wal_keeps_every_intact_checkpoint(tmp_path: Path):
+    db = tmp_path / "j.sqlite"
+    journal = CheckpointJournal(db)
+    journal.start_task("t1", "goal", tmp_path, "m", None, "{}")
+    ids = []
+    for i in range(20):
+        aid = journal.begin_action("t1", i, "n", "run_command", {"command": f"step {i}"}, "", 0, [])
+        journal.finish_action(aid, "x" * 2000, True, [], {})
+        ids.append(aid)
+    wal = Path(str(db) + "-wal")
+    size = wal.stat().st_size
+    # A crash mid-write: copy the files as they are, cut the WAL in the middle of a frame.
+    torn = tmp_path / "torn.sqlite"
+    torn.write_bytes(db.read_bytes())
+    Path(str(torn) + "-wal").write_bytes(wal.read_bytes()[: size - 1500])
+    reopened = CheckpointJournal(torn)
+    done = [a for a in reopened.actions("t1") if a.state == "done"]
+    assert 0 < len(done) < 20 or len(done) == 20
+    assert [a.id for a in done] == ids[: len(done)]  # a prefix: nothing half-recorded is visible
+    assert reopened._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_diffs_binary_and_no_newline():
     assert unified_diff("b.bin", b"\0\1", b"\0\2") == "Binary files a/b.bin and b/b.bin differ\n"
     assert unified_diff("t", b"a", b"b").endswith("+b\n\\ No newline at end of file\n")
+    assert unified_diff("f", b"x = 1\n", b"x = 2\n") == "--- a/f\n+++ b/f\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
+
+
+def test_symlinks_are_tracked_as_links(tmp_path: Path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    t = WorkspaceTracker(ws, BlobStore(tmp_path / "blobs"), watch=False)
+    t.start({}, tmp_path / "d")
+    t.wait_captured()
+    ch = _sh(t, "ln -s /etc/passwd link")
+    assert t.blobs.get(ch["link"].post) == b"/etc/passwd"
+    t.stop()
+    assert os.path.islink(ws / "link")

@@ -36,6 +36,7 @@ class StepEvent(TaskEvent):
     args: dict[str, Any] = Field(default_factory=dict)
     observation: str = ""
     ok: bool = True
+    replayed: bool = False  # served from the journal while a resumed task catches up
 
 
 class CheckpointEvent(TaskEvent):
@@ -45,6 +46,7 @@ class CheckpointEvent(TaskEvent):
     step: int
     files: list[str] = Field(default_factory=list)
     diff: str = ""
+    replayed: bool = False
 
 
 class NodeEvent(TaskEvent):

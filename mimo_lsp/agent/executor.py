@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
-from mimo_lsp.agent.events import StepEvent
 from mimo_lsp.agent.plan import PlanNode
 from mimo_lsp.agent.prompts import EXECUTOR_SYSTEM, node_prompt
 from mimo_lsp.llm.port import ChatMessage, ChatModel, ModelError, TokenCallback
 from mimo_lsp.llm.structured import complete_structured
-from mimo_lsp.tools.registry import AgentStep, ToolContext, ToolResult, run_tool
+from mimo_lsp.tools.registry import AgentStep, ToolContext, ToolResult
 
 # Keep this many recent (assistant, observation) turns verbatim; older ones shrink to one line each.
 RECENT_TURNS = 4
@@ -33,9 +32,8 @@ class NodeOutcome:
 class NodeRunner:
     model: ChatModel
     tools: ToolContext
-    emit: Callable[[StepEvent], None]
-    # (node_id, step, tool, args, thought, result) -> checkpoint id; owned by the task.
-    checkpoint: Callable[[str, int, str, dict, str, ToolResult], int]
+    # (node_id, step, action, thought) -> result: runs the action and checkpoints it (owned by the task).
+    act: Callable[[str, int, Any, str], ToolResult]
     on_token: TokenCallback
     max_steps: int
     structured_retries: int
@@ -61,11 +59,8 @@ class NodeRunner:
                 return NodeOutcome(False, f"model error: {exc}", i - 1)
             action = step.action
             args = action.model_dump(exclude={"tool"})
-            result = run_tool(action, self.tools)
             n = step0 + i
-            self.emit(StepEvent(task_id="", node_id=node.id, step=n, thought=step.thought, tool=action.tool,
-                                args=args, observation=result.output, ok=result.ok))
-            self.checkpoint(node.id, n, action.tool, args, step.thought, result)
+            result = self.act(node.id, n, action, step.thought)
             if action.tool == "finish":
                 return NodeOutcome(True, action.summary, i)
             key = json.dumps([action.tool, args, result.output], sort_keys=True)

@@ -1,7 +1,14 @@
-"""AgentTask: one task from goal to outcome. Plan -> run nodes in topological order -> check -> done."""
+"""AgentTask: one task from goal to outcome. Plan -> run nodes in topological order -> check -> done.
+
+Every model reply and every action is journaled (see checkpoints/journal.py); `resume=True` rebuilds
+the task from its journal: an interrupted action is rolled back, recorded replies and observations are
+replayed, and the task continues live from its last checkpoint.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 import time
 import uuid
@@ -11,18 +18,22 @@ from typing import Any, Callable
 from pydantic import BaseModel
 
 from mimo_lsp.agent.checks import run_check
-from mimo_lsp.agent.events import CheckpointEvent, DoneEvent, NodeEvent, Outcome, PlanEvent, TaskEvent, TokenEvent
+from mimo_lsp.agent.events import CheckpointEvent, DoneEvent, NodeEvent, Outcome, PlanEvent, StepEvent, TaskEvent, TokenEvent
 from mimo_lsp.agent.executor import NodeRunner, TaskCancelled
 from mimo_lsp.agent.plan import Plan, topological_order
 from mimo_lsp.agent.planner import make_plan
+from mimo_lsp.agent.replay import ActionReplay, JournaledModel, ReplayDiverged
 from mimo_lsp.checkpoints.blobs import BlobStore
-from mimo_lsp.checkpoints.diffs import blob_or_none, disk_or_none, unified_diff
-from mimo_lsp.checkpoints.journal import CheckpointJournal
+from mimo_lsp.checkpoints.journal import EXTERNAL_TOOL, ROLLBACK_TOOL, CheckpointJournal, JournalError
+from mimo_lsp.checkpoints.restore import change_diff, diff_between
 from mimo_lsp.checkpoints.tracker import FileChange, WorkspaceTracker
 from mimo_lsp.config import Settings
+from mimo_lsp.fsutil import write_image
 from mimo_lsp.llm.port import ChatModel, ModelError
-from mimo_lsp.tools.registry import BufferGuard, SearchFn, ToolContext, ToolResult
+from mimo_lsp.tools.registry import BufferGuard, SearchFn, ToolContext, ToolResult, run_tool, write_targets
 from mimo_lsp.workspace import IgnoreRules, iter_files, state_dir
+
+AGENT_TOOLS_EXCLUDED = (EXTERNAL_TOOL, ROLLBACK_TOOL, "restore")
 
 
 class TaskResult(BaseModel):
@@ -34,6 +45,7 @@ class TaskResult(BaseModel):
     checkpoints: list[dict[str, Any]]
     diff: str
     check: dict[str, Any] | None = None
+    rolled_back: list[str] = []
 
 
 def new_task_id() -> str:
@@ -45,6 +57,42 @@ def workspace_context(workspace: Path, limit: int = 60) -> str:
     listing = "\n".join(files[:limit])
     more = f"\n... and {len(files) - limit} more files" if len(files) > limit else ""
     return f"Files:\n{listing or '(empty)'}{more}"
+
+
+class TaskBusy(RuntimeError):
+    """Another live process is running this task."""
+
+
+class TaskLock:
+    """An flock held while a task runs: a task whose lock can be taken is not running anywhere."""
+
+    def __init__(self, data_dir: Path, task_id: str) -> None:
+        (data_dir / "tasks").mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / "tasks" / f"{task_id}.lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def task_is_live(data_dir: Path, task_id: str) -> bool:
+    lock = TaskLock(data_dir, task_id)
+    if lock.acquire():
+        lock.release()
+        return False
+    return True
 
 
 class TokenBatcher:
@@ -83,55 +131,148 @@ class AgentTask:
         task_id: str | None = None,
         search: SearchFn | None = None,
         buffer_guard: BufferGuard | None = None,
+        resume: bool = False,
     ) -> None:
-        if not goal.strip():
-            raise ValueError("goal is empty")
         if not workspace.is_dir():
             raise FileNotFoundError(f"workspace is not a directory: {workspace}")
-        self.task_id = task_id or new_task_id()
-        self.goal, self.check, self.model, self.settings, self.emit = goal.strip(), check, model, settings, emit
         self.workspace = workspace.resolve()
-        self.cancel_event = threading.Event()
         self.data_dir = state_dir(self.workspace)
+        self.journal = CheckpointJournal(self.data_dir / "journal.sqlite", fsync=settings.checkpoints.fsync)
+        self.resume = resume
+        if resume:
+            row = self.journal.task(task_id or "")
+            if row is None:
+                raise KeyError(f"unknown task id: {task_id}")
+            goal, check = row["goal"], row["check_cmd"]
+        if not goal.strip():
+            raise ValueError("goal is empty")
+        self.task_id = task_id or new_task_id()
+        self.goal, self.check, self.settings, self.emit = goal.strip(), check, settings, emit
+        self.live_model = model
+        self.cancel_event = threading.Event()
         self.blobs = BlobStore(self.data_dir / "blobs")
-        self.journal = CheckpointJournal(self.data_dir / "journal.sqlite")
-        self.tracker = WorkspaceTracker(self.workspace, self.blobs)
+        self.tracker = WorkspaceTracker(self.workspace, self.blobs, settings.checkpoints.max_blob_bytes,
+                                        watch=settings.checkpoints.watch)
         self.tools = ToolContext(self.workspace, settings.agent.command_timeout_s, settings.agent.observation_chars,
                                  search, buffer_guard, self.cancel_event)
         self.tokens = TokenBatcher(emit, self.cancel_event)
+        self.lock = TaskLock(self.data_dir, self.task_id)
+        self.model: JournaledModel | None = None
+        self.replay = ActionReplay([])
         self.steps = 0
-        self.first_pre: dict[str, FileChange] = {}
         self.checkpoints: list[dict[str, Any]] = []
+        self.rolled_back: list[str] = []
         self.plan: Plan | None = None
         self.status = "created"
+        self._states_saved_after_capture = False
 
     def cancel(self) -> None:
         self.cancel_event.set()
 
+    # -- lifecycle ---------------------------------------------------------------------------
     def run(self) -> TaskResult:
-        self.status = "running"
-        self.journal.start_task(self.task_id, self.goal, self.workspace, getattr(self.model, "name", "?"))
+        if not self.lock.acquire():
+            raise TaskBusy(f"task {self.task_id} is running in another process")
         try:
+            return self._run_locked()
+        finally:
+            self.tracker.stop()
+            self.lock.release()
+
+    def _run_locked(self) -> TaskResult:
+        self.status = "running"
+        try:
+            self._open()
             outcome, reason, check = self._run()
         except TaskCancelled:
             outcome, reason, check = "cancelled", "cancelled by the user", None
         except ModelError as exc:
             outcome, reason, check = "failed", f"model error: {exc}", None
+        except (ReplayDiverged, JournalError) as exc:
+            outcome, reason, check = "failed", str(exc), None
         except Exception as exc:  # never lose the outcome: report it
             outcome, reason, check = "failed", f"internal error: {type(exc).__name__}: {exc}", None
         self.tokens.flush()
         diff = self.final_diff()
         self.status = outcome
-        self.journal.update_task(self.task_id, status="finished", outcome=outcome, reason=reason)
+        try:
+            self.journal.update_task(self.task_id, status="cancelled" if outcome == "cancelled" else "finished",
+                                     outcome=outcome, reason=reason)
+        except Exception as exc:  # e.g. disk full: the outcome still reaches the user
+            reason += f" (journal not updated: {exc})"
         self.emit(DoneEvent(task_id="", outcome=outcome, reason=reason, diff=diff, check=check, steps=self.steps,
                             checkpoints=len(self.checkpoints)))
         return TaskResult(task_id=self.task_id, outcome=outcome, reason=reason,
                           plan=[n.model_dump() for n in (self.plan.nodes if self.plan else [])], steps=self.steps,
-                          checkpoints=self.checkpoints, diff=diff, check=check)
+                          checkpoints=self.checkpoints, diff=diff, check=check, rolled_back=self.rolled_back)
 
+    def _open(self) -> None:
+        persisted = self.journal.load_states()
+        if self.resume:
+            self.tracker.state = dict(persisted)
+            self.rolled_back = self._recover_interrupted()
+            persisted = self.tracker.states()
+            recorded = self.journal.model_calls(self.task_id)
+            self.replay = ActionReplay([a for a in self.journal.actions(self.task_id, include_abandoned=False)
+                                        if a.state == "done" and a.tool not in AGENT_TOOLS_EXCLUDED])
+            self.journal.update_task(self.task_id, status="running")
+        else:
+            recorded = []
+            self.journal.start_task(self.task_id, self.goal, self.workspace, getattr(self.live_model, "name", "?"),
+                                    self.check, self.settings.model_dump_json())
+        self.model = JournaledModel(self.live_model, self.journal, self.task_id, recorded)
+        self.tracker.start(persisted, self.data_dir)
+        self.journal.save_states(self.tracker.states(), replace_all=True)
+
+    def _recover_interrupted(self) -> list[str]:
+        """A started-but-unfinished action: journal its partial effects, then undo them exactly."""
+        actions = self.journal.actions(self.task_id)
+        interrupted = [a for a in actions if a.state == "started"]
+        changed = set(self.tracker.changed_since_known())
+        mine: set[str] = set()
+        for a in interrupted:
+            if a.tool == "run_command":
+                cutoff = a.started - 2.0  # file-system timestamp granularity
+                for rel in changed:
+                    try:
+                        if (self.workspace / rel).lstat().st_mtime >= cutoff:
+                            mine.add(rel)
+                    except FileNotFoundError:
+                        mine.add(rel)  # deleted: only an action can have done that while we were down
+            else:
+                mine |= {i.path for i in a.intents} & changed
+        rolled: list[str] = []
+        for a in interrupted:
+            before = self.tracker.states()
+            partial, states = self.tracker.commit(sorted(mine))
+            self.journal.finish_action(a.id, "interrupted; rolled back on resume", False, partial, states,
+                                       state="rolled_back")
+            undo_paths = []
+            for c in partial:
+                old = before.get(c.path)
+                if old is not None and not old.captured:
+                    continue  # cannot restore what was never captured; reported by the diff
+                write_image(self.workspace / c.path, None if old is None else self.blobs.get(old.digest),
+                            None if old is None else old.mode)
+                undo_paths.append(c.path)
+            undo, states = self.tracker.commit(undo_paths)
+            self.journal.record_action(self.task_id, a.step, a.node_id, ROLLBACK_TOOL, {"action_id": a.id}, "",
+                                       f"rolled back {len(undo)} file(s) of interrupted step {a.step}", undo, states)
+            rolled += [c.path for c in undo]
+            mine = set()
+        return rolled
+
+    def _record_external(self, changes: list[FileChange], states: dict) -> None:
+        if changes:
+            self.journal.record_action(self.task_id, self.steps, "-", EXTERNAL_TOOL, {}, "",
+                                       f"{len(changes)} file(s) changed outside the agent", changes, states)
+        elif states:
+            self.journal.save_states(states)
+
+    # -- the task ----------------------------------------------------------------------------
     def _run(self) -> tuple[Outcome, str, dict[str, Any] | None]:
         a = self.settings.agent
-        self.tracker.capture()
+        assert self.model is not None
         self.tokens.purpose = "plan"
         try:
             self.plan = make_plan(self.model, self.goal, workspace_context(self.workspace), self.check,
@@ -144,7 +285,7 @@ class AgentTask:
         self.journal.update_task(self.task_id, plan_json=self.plan.model_dump_json())
         self.emit(PlanEvent(task_id="", nodes=[n.model_dump() for n in order]))
         plan_lines = "\n".join(f"- {n.id}: {n.title}" for n in order)
-        runner = NodeRunner(self.model, self.tools, self.emit, self._checkpoint, self.tokens, a.max_steps_per_node,
+        runner = NodeRunner(self.model, self.tools, self.act, self.tokens, a.max_steps_per_node,
                             a.max_structured_retries, self.settings.model.max_tokens, self.settings.model.n_ctx)
         failed: dict[str, str] = {}
         for node in order:
@@ -166,6 +307,7 @@ class AgentTask:
         node_note = "; ".join(f"{k}: {v}" for k, v in failed.items())
         if self.check:
             check = run_check(self.check, self.workspace, a.check_timeout_s, self.cancel_event)
+            self._record_external(*self.tracker.commit_command())  # what the check itself wrote
             if check["passed"]:
                 extra = f" (although {len(failed)} node(s) failed: {node_note})" if failed else ""
                 return "verified", f"acceptance check passed: {self.check}{extra}", check
@@ -174,29 +316,51 @@ class AgentTask:
             return "failed", f"{len(failed)} node(s) failed: {node_note}", None
         return "unverified", "all nodes finished; no acceptance check was given", None
 
-    def _checkpoint(self, node_id: str, step: int, tool: str, args: dict, thought: str, result: ToolResult) -> int:
+    def act(self, node_id: str, step: int, action: Any, thought: str) -> ToolResult:
+        """Run one action with a checkpoint around it (or serve it from the journal when resuming)."""
         self.steps = step
-        changes = self.tracker.refresh()
-        cp_id = self.journal.record(self.task_id, step, node_id, tool, args, thought, result.output, result.ok, changes)
-        diff = "".join(self._change_diff(c) for c in changes)
-        for c in changes:
-            self.first_pre.setdefault(c.path, c)
+        args = action.model_dump(exclude={"tool"})
+        recorded = self.replay.take(step, action.tool, args)
+        if recorded is not None:
+            result = ToolResult(ok=bool(recorded.ok), output=recorded.observation or "")
+            self._emit_step(node_id, step, action.tool, args, thought, result, recorded.id, recorded.changes, True)
+            return result
+        targets = write_targets(action, self.workspace)
+        if targets is None:
+            if not self._states_saved_after_capture:
+                self.tracker.wait_captured()
+                self.journal.save_states(self.tracker.states())
+                self._states_saved_after_capture = True
+            self._record_external(*self.tracker.prepare_command())
+            intents: list[FileChange] = []
+        else:
+            external, intents, states = self.tracker.prepare(targets)
+            self._record_external(external, states)
+        assert self.model is not None
+        action_id = self.journal.begin_action(self.task_id, step, node_id, action.tool, args, thought,
+                                              self.model.calls, intents)
+        result = run_tool(action, self.tools)
+        if targets is None:
+            changes, states = self.tracker.commit_command()
+        else:
+            changes, states = self.tracker.commit(targets)
+        self.journal.finish_action(action_id, result.output, result.ok, changes, states)
+        self._emit_step(node_id, step, action.tool, args, thought, result, action_id, changes, False)
+        return result
+
+    def _emit_step(self, node_id: str, step: int, tool: str, args: dict, thought: str, result: ToolResult,
+                   cp_id: int, changes: list[FileChange], replayed: bool) -> None:
+        self.emit(StepEvent(task_id="", node_id=node_id, step=step, thought=thought, tool=tool, args=args,
+                            observation=result.output, ok=result.ok, replayed=replayed))
         files = [c.path for c in changes]
         self.checkpoints.append({"id": cp_id, "node_id": node_id, "step": step, "tool": tool, "files": files})
-        self.emit(CheckpointEvent(task_id="", checkpoint_id=cp_id, node_id=node_id, step=step, files=files, diff=diff))
-        return cp_id
-
-    def _change_diff(self, c: FileChange) -> str:
-        if not c.captured:
-            return f"Large file {c.path} changed (not captured)\n"
-        return unified_diff(c.path, blob_or_none(self.blobs, c.pre), blob_or_none(self.blobs, c.post))
+        diff = "".join(change_diff(c, self.blobs) for c in changes)
+        self.emit(CheckpointEvent(task_id="", checkpoint_id=cp_id, node_id=node_id, step=step, files=files, diff=diff,
+                                  replayed=replayed))
 
     def final_diff(self) -> str:
-        """Task start vs now, for every file any action touched."""
-        parts = []
-        for path, first in sorted(self.first_pre.items()):
-            if not first.captured:
-                parts.append(f"Large file {path} changed (not captured)\n")
-                continue
-            parts.append(unified_diff(path, blob_or_none(self.blobs, first.pre), disk_or_none(self.workspace / path)))
-        return "".join(parts)
+        """Task start vs now, for every file any action touched (user edits included, marked in the journal)."""
+        try:
+            return diff_between(self.journal.actions(self.task_id), self.blobs, 0, None, self.workspace)
+        except Exception as exc:
+            return f"(diff unavailable: {exc})\n"

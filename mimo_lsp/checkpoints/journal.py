@@ -1,4 +1,13 @@
-"""CheckpointJournal: SQLite (WAL) record of tasks and of every action with its file images."""
+"""CheckpointJournal: the durable record of tasks, model replies, actions and file images.
+
+One SQLite database per workspace (WAL). Every action is written twice: `begin_action` before it
+runs (with the pre-images of the files it is about to touch) and `finish_action` after, in one
+transaction with every file it changed. A `done` action is a checkpoint. A `started` action found
+after a crash is an interrupted one: resume rolls its effects back and runs it again.
+
+Durability: WAL with synchronous=NORMAL survives a killed process (kill -9) at any instant; set
+`fsync=True` to also survive power loss (synchronous=FULL, slower).
+"""
 
 from __future__ import annotations
 
@@ -7,33 +16,55 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from pydantic import BaseModel
 
-from mimo_lsp.checkpoints.tracker import FileChange
+from mimo_lsp.checkpoints.tracker import FileChange, FileState
 
+SCHEMA_VERSION = 2
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tasks (
-  id TEXT PRIMARY KEY, goal TEXT NOT NULL, workspace TEXT NOT NULL, model TEXT,
-  status TEXT NOT NULL, outcome TEXT, reason TEXT, plan_json TEXT,
+  id TEXT PRIMARY KEY, goal TEXT NOT NULL, workspace TEXT NOT NULL, model TEXT, check_cmd TEXT,
+  settings_json TEXT, status TEXT NOT NULL, outcome TEXT, reason TEXT, plan_json TEXT,
   created REAL NOT NULL, updated REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS checkpoints (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL REFERENCES tasks(id),
-  step INTEGER NOT NULL, node_id TEXT NOT NULL, tool TEXT NOT NULL, args_json TEXT NOT NULL,
-  thought TEXT NOT NULL, observation TEXT NOT NULL, ok INTEGER NOT NULL, created REAL NOT NULL
+CREATE TABLE IF NOT EXISTS model_calls (
+  task_id TEXT NOT NULL, seq INTEGER NOT NULL, purpose TEXT NOT NULL, text TEXT NOT NULL,
+  abandoned INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL, PRIMARY KEY (task_id, seq)
+);
+CREATE TABLE IF NOT EXISTS actions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, step INTEGER NOT NULL,
+  node_id TEXT NOT NULL, tool TEXT NOT NULL, args_json TEXT NOT NULL, thought TEXT NOT NULL,
+  state TEXT NOT NULL, observation TEXT, ok INTEGER, model_seq INTEGER NOT NULL DEFAULT 0,
+  abandoned INTEGER NOT NULL DEFAULT 0, started REAL NOT NULL, finished REAL
+);
+CREATE INDEX IF NOT EXISTS actions_task ON actions(task_id, id);
+CREATE TABLE IF NOT EXISTS intents (
+  action_id INTEGER NOT NULL, path TEXT NOT NULL, pre TEXT, pre_mode INTEGER, PRIMARY KEY (action_id, path)
 );
 CREATE TABLE IF NOT EXISTS file_changes (
-  checkpoint_id INTEGER NOT NULL REFERENCES checkpoints(id), path TEXT NOT NULL,
-  pre TEXT, post TEXT, pre_mode INTEGER, post_mode INTEGER, captured INTEGER NOT NULL,
-  PRIMARY KEY (checkpoint_id, path)
+  action_id INTEGER NOT NULL, path TEXT NOT NULL, pre TEXT, post TEXT, pre_mode INTEGER, post_mode INTEGER,
+  captured INTEGER NOT NULL, PRIMARY KEY (action_id, path)
 );
-CREATE INDEX IF NOT EXISTS checkpoints_task ON checkpoints(task_id, step);
+CREATE TABLE IF NOT EXISTS file_state (
+  path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, mode INTEGER NOT NULL,
+  ino INTEGER NOT NULL, digest TEXT, captured INTEGER NOT NULL
+);
 """
 
+# Tools that are not agent actions but are journaled like them, so they show up and can be undone.
+RESTORE_TOOL = "restore"
+ROLLBACK_TOOL = "rollback_interrupted"
+EXTERNAL_TOOL = "external_change"
 
-class CheckpointRecord(BaseModel):
+
+class JournalError(RuntimeError):
+    """The journal cannot be opened or read; the message names the file and what is wrong."""
+
+
+class ActionRecord(BaseModel):
     id: int
     task_id: str
     step: int
@@ -41,86 +72,204 @@ class CheckpointRecord(BaseModel):
     tool: str
     args: dict[str, Any]
     thought: str
-    observation: str
-    ok: bool
-    created: float
+    state: str  # started | done | rolled_back
+    observation: str | None
+    ok: bool | None
+    model_seq: int
+    abandoned: bool
+    started: float
+    finished: float | None
     changes: list[FileChange] = []
+    intents: list[FileChange] = []
 
 
 class CheckpointJournal:
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, fsync: bool = False) -> None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
         self.path = db_path
-        self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None, timeout=10)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
+            self._db.executescript(SCHEMA)
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"checkpoint journal {db_path} is unreadable ({exc}); move it aside to start afresh") from exc
+        self._lock = threading.RLock()
 
     def close(self) -> None:
-        self._db.close()
-
-    def start_task(self, task_id: str, goal: str, workspace: Path, model: str) -> None:
-        now = time.time()
         with self._lock:
-            self._db.execute(
-                "INSERT INTO tasks(id, goal, workspace, model, status, created, updated) VALUES (?,?,?,?,?,?,?)",
-                (task_id, goal, str(workspace), model, "running", now, now),
-            )
+            self._db.close()
+
+    # -- low level ---------------------------------------------------------------------------
+    def _tx(self, statements: Iterable[tuple[str, tuple | list]]) -> None:
+        with self._lock:
+            cur = self._db.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, args in statements:
+                    if args and isinstance(args, list):
+                        cur.executemany(sql, args)
+                    elif args or args == ():
+                        cur.execute(sql, args)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise JournalError(f"checkpoint journal {self.path}: {exc}") from exc
+
+    # -- tasks -------------------------------------------------------------------------------
+    def start_task(self, task_id: str, goal: str, workspace: Path, model: str, check: str | None,
+                   settings_json: str) -> None:
+        now = time.time()
+        self._tx([("INSERT INTO tasks(id, goal, workspace, model, check_cmd, settings_json, status, created, updated)"
+                   " VALUES (?,?,?,?,?,?,?,?,?)",
+                   (task_id, goal, str(workspace), model, check, settings_json, "running", now, now))])
 
     def update_task(self, task_id: str, **fields: Any) -> None:
         allowed = {"status", "outcome", "reason", "plan_json"}
         sets = {k: v for k, v in fields.items() if k in allowed}
         cols = ", ".join(f"{k}=?" for k in sets)
-        with self._lock:
-            self._db.execute(f"UPDATE tasks SET {cols}, updated=? WHERE id=?", (*sets.values(), time.time(), task_id))
-
-    def record(self, task_id: str, step: int, node_id: str, tool: str, args: dict[str, Any], thought: str,
-               observation: str, ok: bool, changes: list[FileChange]) -> int:
-        """One durable checkpoint: the action, its observation and every file it changed, atomically."""
-        with self._lock:
-            cur = self._db.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                cur.execute(
-                    "INSERT INTO checkpoints(task_id, step, node_id, tool, args_json, thought, observation, ok, created)"
-                    " VALUES (?,?,?,?,?,?,?,?,?)",
-                    (task_id, step, node_id, tool, json.dumps(args), thought, observation, int(ok), time.time()),
-                )
-                cp_id = int(cur.lastrowid)
-                cur.executemany(
-                    "INSERT INTO file_changes VALUES (?,?,?,?,?,?,?)",
-                    [(cp_id, c.path, c.pre, c.post, c.pre_mode, c.post_mode, int(c.captured)) for c in changes],
-                )
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-        return cp_id
-
-    def checkpoints(self, task_id: str) -> list[CheckpointRecord]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, task_id, step, node_id, tool, args_json, thought, observation, ok, created"
-                " FROM checkpoints WHERE task_id=? ORDER BY id", (task_id,)
-            ).fetchall()
-            changes = self._db.execute(
-                "SELECT fc.checkpoint_id, fc.path, fc.pre, fc.post, fc.pre_mode, fc.post_mode, fc.captured"
-                " FROM file_changes fc JOIN checkpoints c ON c.id = fc.checkpoint_id WHERE c.task_id=?"
-                " ORDER BY fc.checkpoint_id, fc.path", (task_id,)
-            ).fetchall()
-        by_cp: dict[int, list[FileChange]] = {}
-        for cp, path, pre, post, pre_mode, post_mode, captured in changes:
-            by_cp.setdefault(cp, []).append(FileChange(path=path, pre=pre, post=post, pre_mode=pre_mode,
-                                                       post_mode=post_mode, captured=bool(captured)))
-        return [
-            CheckpointRecord(id=r[0], task_id=r[1], step=r[2], node_id=r[3], tool=r[4], args=json.loads(r[5]),
-                             thought=r[6], observation=r[7], ok=bool(r[8]), created=r[9], changes=by_cp.get(r[0], []))
-            for r in rows
-        ]
+        self._tx([(f"UPDATE tasks SET {cols}, updated=? WHERE id=?", (*sets.values(), time.time(), task_id))])
 
     def task(self, task_id: str) -> dict[str, Any] | None:
         with self._lock:
             cur = self._db.execute("SELECT * FROM tasks WHERE id=?", (task_id,))
             row = cur.fetchone()
             return dict(zip([d[0] for d in cur.description], row)) if row else None
+
+    def tasks(self) -> list[dict[str, Any]]:
+        with self._lock:
+            cur = self._db.execute("SELECT * FROM tasks ORDER BY created")
+            cols = [d[0] for d in cur.description]
+            return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+    # -- model replies -----------------------------------------------------------------------
+    def record_model_call(self, task_id: str, seq: int, purpose: str, text: str) -> None:
+        self._tx([("INSERT OR REPLACE INTO model_calls(task_id, seq, purpose, text, created) VALUES (?,?,?,?,?)",
+                   (task_id, seq, purpose, text, time.time()))])
+
+    def model_calls(self, task_id: str) -> list[str]:
+        rows = self._query("SELECT text FROM model_calls WHERE task_id=? AND abandoned=0 ORDER BY seq", (task_id,))
+        return [r[0] for r in rows]
+
+    # -- actions -----------------------------------------------------------------------------
+    def begin_action(self, task_id: str, step: int, node_id: str, tool: str, args: dict[str, Any], thought: str,
+                     model_seq: int, intents: list[FileChange]) -> int:
+        with self._lock:
+            cur = self._db.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                cur.execute("INSERT INTO actions(task_id, step, node_id, tool, args_json, thought, state, model_seq,"
+                            " started) VALUES (?,?,?,?,?,?,?,?,?)",
+                            (task_id, step, node_id, tool, json.dumps(args), thought, "started", model_seq, time.time()))
+                action_id = int(cur.lastrowid)
+                cur.executemany("INSERT INTO intents VALUES (?,?,?,?)",
+                                [(action_id, c.path, c.pre, c.pre_mode) for c in intents])
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        return action_id
+
+    def finish_action(self, action_id: int, observation: str, ok: bool, changes: list[FileChange],
+                      states: dict[str, FileState | None], state: str = "done") -> None:
+        """The checkpoint: observation, file changes and the new known file states, atomically."""
+        self._tx([
+            ("UPDATE actions SET state=?, observation=?, ok=?, finished=? WHERE id=?",
+             (state, observation, int(ok), time.time(), action_id)),
+            ("INSERT OR REPLACE INTO file_changes VALUES (?,?,?,?,?,?,?)",
+             [(action_id, c.path, c.pre, c.post, c.pre_mode, c.post_mode, int(c.captured)) for c in changes]),
+            *self._state_statements(states),
+        ])
+
+    def record_action(self, task_id: str, step: int, node_id: str, tool: str, args: dict[str, Any], thought: str,
+                      observation: str, changes: list[FileChange], states: dict[str, FileState | None]) -> int:
+        """A one-shot journaled action (restore, rollback, external change)."""
+        action_id = self.begin_action(task_id, step, node_id, tool, args, thought, 0, [])
+        self.finish_action(action_id, observation, True, changes, states)
+        return action_id
+
+    def abandon_after(self, task_id: str, action_id: int) -> None:
+        """Task-state restore: later actions and their model replies no longer count (kept, not deleted)."""
+        row = self._query("SELECT model_seq FROM actions WHERE id=?", (action_id,))
+        model_seq = row[0][0] if row else 0
+        self._tx([
+            ("UPDATE actions SET abandoned=1 WHERE task_id=? AND id>? AND tool NOT IN (?,?,?)",
+             (task_id, action_id, RESTORE_TOOL, ROLLBACK_TOOL, EXTERNAL_TOOL)),
+            ("UPDATE model_calls SET abandoned=1 WHERE task_id=? AND seq>?", (task_id, model_seq)),
+        ])
+
+    def actions(self, task_id: str, include_abandoned: bool = True) -> list[ActionRecord]:
+        rows = self._query(
+            "SELECT id, task_id, step, node_id, tool, args_json, thought, state, observation, ok, model_seq, abandoned,"
+            " started, finished FROM actions WHERE task_id=?" + ("" if include_abandoned else " AND abandoned=0")
+            + " ORDER BY id", (task_id,))
+        changes: dict[int, list[FileChange]] = {}
+        for a, path, pre, post, pre_mode, post_mode, captured in self._query(
+                "SELECT fc.* FROM file_changes fc JOIN actions a ON a.id=fc.action_id WHERE a.task_id=?"
+                " ORDER BY fc.action_id, fc.path", (task_id,)):
+            changes.setdefault(a, []).append(FileChange(path=path, pre=pre, post=post, pre_mode=pre_mode,
+                                                        post_mode=post_mode, captured=bool(captured)))
+        intents: dict[int, list[FileChange]] = {}
+        for a, path, pre, pre_mode in self._query(
+                "SELECT i.* FROM intents i JOIN actions a ON a.id=i.action_id WHERE a.task_id=?", (task_id,)):
+            intents.setdefault(a, []).append(FileChange(path=path, pre=pre, post=None, pre_mode=pre_mode))
+        out = []
+        for r in rows:
+            out.append(ActionRecord(
+                id=r[0], task_id=r[1], step=r[2], node_id=r[3], tool=r[4], args=json.loads(r[5]), thought=r[6],
+                state=r[7], observation=r[8], ok=None if r[9] is None else bool(r[9]), model_seq=r[10],
+                abandoned=bool(r[11]), started=r[12], finished=r[13], changes=changes.get(r[0], []),
+                intents=intents.get(r[0], [])))
+        return out
+
+    # -- known file states (the tracker's memory across processes) ---------------------------
+    def _state_statements(self, states: dict[str, FileState | None]) -> list[tuple[str, list]]:
+        upserts = [(p, s.mtime_ns, s.size, s.mode, s.ino, s.digest, int(s.captured)) for p, s in states.items() if s]
+        deletes = [(p,) for p, s in states.items() if s is None]
+        out: list[tuple[str, list]] = []
+        if upserts:
+            out.append(("INSERT OR REPLACE INTO file_state VALUES (?,?,?,?,?,?,?)", upserts))
+        if deletes:
+            out.append(("DELETE FROM file_state WHERE path=?", deletes))
+        return out
+
+    def save_states(self, states: dict[str, FileState | None], replace_all: bool = False) -> None:
+        stmts: list[tuple[str, Any]] = [("DELETE FROM file_state", ())] if replace_all else []
+        self._tx(stmts + self._state_statements(states))
+
+    def load_states(self) -> dict[str, FileState]:
+        return {p: FileState(mtime_ns=m, size=s, mode=mo, ino=i, digest=d, captured=bool(c))
+                for p, m, s, mo, i, d, c in self._query("SELECT * FROM file_state")}
+
+    # -- disk discipline ---------------------------------------------------------------------
+    def referenced_digests(self) -> set[str]:
+        refs: set[str] = set()
+        for (d,) in self._query("SELECT digest FROM file_state WHERE captured=1 AND digest IS NOT NULL"):
+            refs.add(d)
+        for pre, post in self._query("SELECT pre, post FROM file_changes"):
+            refs.update(x for x in (pre, post) if x)
+        for (pre,) in self._query("SELECT pre FROM intents WHERE pre IS NOT NULL"):
+            refs.add(pre)
+        return refs
+
+    def delete_task(self, task_id: str) -> None:
+        self._tx([
+            ("DELETE FROM file_changes WHERE action_id IN (SELECT id FROM actions WHERE task_id=?)", (task_id,)),
+            ("DELETE FROM intents WHERE action_id IN (SELECT id FROM actions WHERE task_id=?)", (task_id,)),
+            ("DELETE FROM actions WHERE task_id=?", (task_id,)),
+            ("DELETE FROM model_calls WHERE task_id=?", (task_id,)),
+            ("DELETE FROM tasks WHERE id=?", (task_id,)),
+        ])
+
+    def vacuum(self) -> None:
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("VACUUM")

@@ -1,27 +1,40 @@
-"""Finds what an action changed on disk, whichever tool did it (edits or shell side effects).
+"""WorkspaceTracker: knows every file's last state and finds what an action changed.
 
-The first scan captures every file's content into the blob store (deduplicated, so unchanged
-content costs a hash, not a copy); after each action a stat pass finds changed files, whose
-pre-image is the captured blob. Files over `max_blob_bytes` are tracked by hash only.
+- First snapshot = one stat pass (no reading): files whose stat matches the state persisted by an
+  earlier session keep their digest; the others are captured (read, hashed, stored) by a background
+  thread. That keeps the snapshot under a second on large trees.
+- File tools name their targets: `prepare(paths)` captures those pre-images right before the write and
+  `commit(paths)` diffs only them. No tree walk per edit.
+- Shell commands may touch anything: `prepare_command()` waits for the background capture (so every
+  pre-image is known) and `commit_command()` diffs the paths the watcher saw change (after a barrier),
+  or, without a watcher, does a stat pass over the tree.
+- A path whose content differs from the known state before an action was changed by someone else
+  (the user): it is reported as an external change, not attributed to the agent.
 """
 
 from __future__ import annotations
 
+import os
 import stat as statmod
+import threading
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from mimo_lsp.checkpoints.blobs import BlobStore, content_hash
-from mimo_lsp.workspace import IgnoreRules, iter_files
+from mimo_lsp.workspace import ALWAYS_SKIPPED_DIRS, IgnoreRules, iter_files
 
 
 class FileState(BaseModel):
     mtime_ns: int
     size: int
     mode: int
-    digest: str
-    captured: bool  # content is in the blob store
+    ino: int = 0
+    digest: str | None = None  # None until captured / hashed
+    captured: bool = False  # content is in the blob store
+
+    def same_stat(self, st: os.stat_result) -> bool:
+        return (self.mtime_ns, self.size, self.mode, self.ino) == (st.st_mtime_ns, st.st_size, st.st_mode, st.st_ino)
 
 
 class FileChange(BaseModel):
@@ -33,57 +46,193 @@ class FileChange(BaseModel):
     captured: bool = True  # both images are in the blob store
 
 
+def is_temp_artifact(rel: str) -> bool:
+    """Our own atomic-write temp files (`.name.mimo-XXXX`): never workspace content."""
+    name = rel.rsplit("/", 1)[-1]
+    return name.startswith(".") and ".mimo-" in name
+
+
 class WorkspaceTracker:
-    def __init__(self, root: Path, blobs: BlobStore, max_blob_bytes: int = 4 << 20) -> None:
+    def __init__(self, root: Path, blobs: BlobStore, max_blob_bytes: int = 4 << 20, watch: bool = True) -> None:
         self.root = root
         self.blobs = blobs
         self.max_blob_bytes = max_blob_bytes
         self.rules = IgnoreRules(root)
         self.state: dict[str, FileState] = {}
+        self._lock = threading.RLock()
+        self._captured = threading.Event()
+        self._stop = threading.Event()
+        self._capture_thread: threading.Thread | None = None
+        self.watcher = None
+        self._watch = watch
 
-    def _read_state(self, rel: str, st) -> FileState | None:
+    # -- snapshot ---------------------------------------------------------------------------
+    def scan(self) -> dict[str, os.stat_result]:
+        return {rel: st for rel, st in iter_files(self.root, self.rules) if not is_temp_artifact(rel)}
+
+    def start(self, persisted: dict[str, FileState], data_dir: Path) -> int:
+        """One stat pass; reuse what the journal knew; capture the rest in the background."""
+        if self._watch:
+            from mimo_lsp.checkpoints.watcher import DirtyWatcher
+
+            watcher = DirtyWatcher(self.root, data_dir)
+            self.watcher = watcher if watcher.start() else None
+        found = self.scan()
+        with self._lock:
+            self.state = {}
+            for rel, st in found.items():
+                old = persisted.get(rel)
+                if old is not None and old.same_stat(st) and old.digest is not None:
+                    self.state[rel] = old
+                else:
+                    self.state[rel] = FileState(mtime_ns=st.st_mtime_ns, size=st.st_size, mode=st.st_mode,
+                                                ino=st.st_ino)
+        self._capture_thread = threading.Thread(target=self._capture_all, name="mimo-baseline", daemon=True)
+        self._capture_thread.start()
+        return len(found)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.watcher is not None:
+            self.watcher.stop()
+        if self._capture_thread is not None:
+            self._capture_thread.join(timeout=10)
+
+    def _capture_all(self) -> None:
+        with self._lock:
+            pending = [rel for rel, fs in self.state.items() if fs.digest is None]
+        for rel in pending:
+            if self._stop.is_set():
+                return
+            with self._lock:
+                known = self.state.get(rel)
+                if known is None or known.digest is not None:
+                    continue
+                current = self.read(rel)
+                # Changed between the stat pass and now: this is its content now, and the
+                # pre-action state for whatever changes it next.
+                if current is None:
+                    self.state.pop(rel, None)
+                else:
+                    self.state[rel] = current
+        self._captured.set()
+
+    def wait_captured(self, timeout: float | None = None) -> bool:
+        return self._captured.wait(timeout)
+
+    def states(self) -> dict[str, FileState]:
+        with self._lock:
+            return dict(self.state)
+
+    # -- one file ---------------------------------------------------------------------------
+    def read(self, rel: str) -> FileState | None:
+        """Current state of one file, its content stored (unless over the size cap)."""
         path = self.root / rel
         try:
-            if statmod.S_ISLNK(st.st_mode):
-                data = str(path.readlink()).encode()
-            else:
-                data = path.read_bytes()
-        except OSError:
+            st = path.lstat()
+            if statmod.S_ISDIR(st.st_mode):
+                return None
+            data = os.readlink(path).encode() if statmod.S_ISLNK(st.st_mode) else path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
             return None
         if len(data) <= self.max_blob_bytes:
             digest, captured = self.blobs.put(data), True
         else:
             digest, captured = content_hash(data), False
-        return FileState(mtime_ns=st.st_mtime_ns, size=st.st_size, mode=st.st_mode, digest=digest, captured=captured)
+        return FileState(mtime_ns=st.st_mtime_ns, size=st.st_size, mode=st.st_mode, ino=st.st_ino, digest=digest,
+                         captured=captured)
 
-    def capture(self) -> int:
-        """Baseline: record every file. Returns the number of files."""
-        self.state = {}
-        for rel, st in iter_files(self.root, self.rules):
-            fs = self._read_state(rel, st)
-            if fs is not None:
-                self.state[rel] = fs
-        return len(self.state)
-
-    def refresh(self) -> list[FileChange]:
-        """Changes since the last capture/refresh; the new state becomes the reference."""
-        seen: dict[str, FileState] = {}
+    def _diff(self, paths: set[str]) -> tuple[list[FileChange], dict[str, FileState | None]]:
+        """Compare the named paths against the known state; the new state becomes known."""
         changes: list[FileChange] = []
-        for rel, st in iter_files(self.root, self.rules):
-            old = self.state.get(rel)
-            if old and old.mtime_ns == st.st_mtime_ns and old.size == st.st_size and old.mode == st.st_mode:
-                seen[rel] = old
-                continue
-            new = self._read_state(rel, st)
-            if new is None:
-                continue
-            seen[rel] = new
-            if old is None or old.digest != new.digest or old.mode != new.mode:
-                changes.append(FileChange(path=rel, pre=old.digest if old else None, post=new.digest,
-                                          pre_mode=old.mode if old else None, post_mode=new.mode,
-                                          captured=new.captured and (old is None or old.captured)))
-        for rel, old in self.state.items():
-            if rel not in seen:
-                changes.append(FileChange(path=rel, pre=old.digest, post=None, pre_mode=old.mode, captured=old.captured))
-        self.state = seen
-        return sorted(changes, key=lambda c: c.path)
+        updates: dict[str, FileState | None] = {}
+        with self._lock:
+            for rel in sorted(paths):
+                if is_temp_artifact(rel):
+                    continue
+                old = self.state.get(rel)
+                try:
+                    st = (self.root / rel).lstat()
+                except (FileNotFoundError, NotADirectoryError):
+                    st = None
+                if st is not None and statmod.S_ISDIR(st.st_mode):
+                    continue
+                if old is not None and st is not None and old.same_stat(st):
+                    if old.digest is None:  # unchanged, not yet captured: capture now, no change
+                        fresh = self.read(rel)
+                        if fresh is not None:
+                            self.state[rel] = fresh
+                            updates[rel] = fresh
+                    continue
+                new = self.read(rel) if st is not None else None
+                if old is None and new is None:
+                    continue
+                if old is not None and old.digest is None:  # changed before it was captured: pre-image unknown
+                    old = old.model_copy(update={"captured": False})
+                if new is not None:
+                    self.state[rel] = new
+                else:
+                    self.state.pop(rel, None)
+                updates[rel] = new
+                if old is not None and new is not None and old.digest == new.digest and old.mode == new.mode:
+                    continue  # touched, not changed
+                changes.append(FileChange(
+                    path=rel, pre=old.digest if old else None, post=new.digest if new else None,
+                    pre_mode=old.mode if old else None, post_mode=new.mode if new else None,
+                    captured=(old is None or old.captured) and (new is None or new.captured)))
+        return changes, updates
+
+    # -- actions ----------------------------------------------------------------------------
+    def prepare(self, paths: list[str]) -> tuple[list[FileChange], list[FileChange], dict[str, FileState | None]]:
+        """Before a file tool writes: (external changes found, intents with pre-images, state updates)."""
+        external, updates = self._diff(set(paths))
+        with self._lock:
+            intents = [FileChange(path=p, pre=self.state[p].digest if p in self.state else None, post=None,
+                                  pre_mode=self.state[p].mode if p in self.state else None) for p in paths]
+        return external, intents, updates
+
+    def commit(self, paths: list[str]) -> tuple[list[FileChange], dict[str, FileState | None]]:
+        return self._diff(set(paths))
+
+    def prepare_command(self) -> tuple[list[FileChange], dict[str, FileState | None]]:
+        """Before a shell command: every pre-image known, and user edits so far set apart."""
+        self.wait_captured()
+        return self._diff(self._dirty_candidates())
+
+    def commit_command(self) -> tuple[list[FileChange], dict[str, FileState | None]]:
+        return self._diff(self._dirty_candidates())
+
+    def _dirty_candidates(self) -> set[str]:
+        if self.watcher is not None and self.watcher.active and self.watcher.barrier():
+            dirty = self.watcher.drain()
+            out: set[str] = set()
+            with self._lock:
+                known = list(self.state)
+            for entry in dirty:
+                rel = entry.rstrip("/")
+                if any(p in ALWAYS_SKIPPED_DIRS for p in rel.split("/")):
+                    continue
+                if not entry.endswith("/"):
+                    out.add(rel)
+                    continue
+                full = self.root / rel
+                if full.is_dir() and not full.is_symlink():  # created or moved-in directory: all of it
+                    out.update(f"{rel}/{r}" for r, _ in iter_files(full, IgnoreRules(self.root)))
+                prefix = rel + "/"
+                out.update(k for k in known if k.startswith(prefix))  # deleted / moved-away directory
+            return {p for p in out if not self.rules.ignored(p, False)}
+        # No watcher: a stat pass over the whole tree.
+        found = self.scan()
+        with self._lock:
+            changed = {rel for rel, st in found.items()
+                       if rel not in self.state or not self.state[rel].same_stat(st)}
+            changed |= set(self.state) - set(found)
+        return changed
+
+    def changed_since_known(self) -> list[str]:
+        """Stat pass: paths whose state differs from the known one (after a crash, before resume)."""
+        found = self.scan()
+        with self._lock:
+            out = {rel for rel, st in found.items() if rel not in self.state or not self.state[rel].same_stat(st)}
+            out |= set(self.state) - set(found)
+        return sorted(out)

@@ -36,6 +36,11 @@ class ScriptedChatModel:
     def remaining(self) -> int:
         return len(self._replies) - self._next
 
+    def fast_forward(self, n: int) -> None:
+        """Skip replies consumed by an earlier run (a resumed task replays them from its journal)."""
+        with self._lock:
+            self._next = max(self._next, n)
+
     def complete(
         self,
         messages: list[ChatMessage],

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from mimo_lsp.fsutil import atomic_write
 from mimo_lsp.tools.registry import EditFile, ListFiles, ReadFile, SearchCode, ToolContext, ToolError, WriteFile
 from mimo_lsp.workspace import IgnoreRules, iter_files, resolve_inside
 
@@ -52,30 +51,11 @@ def _guard(path: Path, ctx: ToolContext) -> None:
             raise ToolError(reason)
 
 
-def atomic_write(path: Path, data: str) -> None:
-    """Write via a temp file in the same directory: a crash or full disk never leaves a torn file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.mimo-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(data)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_file(a: WriteFile, ctx: ToolContext) -> str:
     path = resolve_inside(ctx.workspace, a.path)
     _guard(path, ctx)
     existed = path.exists()
-    atomic_write(path, a.content)
+    atomic_write(path, a.content.encode("utf-8"))
     return f"{'overwrote' if existed else 'created'} {a.path} ({len(a.content.splitlines())} lines)"
 
 
@@ -86,9 +66,9 @@ def edit_file(a: EditFile, ctx: ToolContext) -> str:
     if not a.search:
         raise ToolError("search text is empty")
     _guard(path, ctx)
-    text = path.read_text(encoding="utf-8")
+    text = path.read_bytes().decode("utf-8")  # no newline translation: CRLF files stay CRLF
     count = text.count(a.search)
     if count != 1:
         raise ToolError(f"search text occurs {count} times in {a.path}; it must occur exactly once")
-    atomic_write(path, text.replace(a.search, a.replace, 1))
+    atomic_write(path, text.replace(a.search, a.replace, 1).encode("utf-8"))
     return f"edited {a.path}"

@@ -89,6 +89,21 @@ class ToolContext:
     cancel: threading.Event = field(default_factory=threading.Event)
 
 
+def write_targets(action: BaseModel, workspace: Path) -> list[str] | None:
+    """Workspace-relative paths the action may change: [] for read-only tools, None = anything (shell)."""
+    from mimo_lsp.workspace import resolve_inside
+
+    tool = getattr(action, "tool")
+    if tool == "run_command":
+        return None
+    if tool in ("write_file", "edit_file"):
+        try:
+            return [resolve_inside(workspace, getattr(action, "path")).relative_to(workspace.resolve()).as_posix()]
+        except (PermissionError, ValueError, OSError):
+            return []  # the tool refuses it; nothing can change
+    return []
+
+
 def run_tool(action: BaseModel, ctx: ToolContext) -> ToolResult:
     from mimo_lsp.tools import files, shell
 

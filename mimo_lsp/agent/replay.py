@@ -1,0 +1,72 @@
+"""Journaled model calls and replay: how a resumed task rebuilds its state without redoing work.
+
+Every model reply is journaled. On resume, the recorded replies are served again in order (no
+model call) and recorded actions return their recorded observations (no execution); the agent's own
+logic runs unchanged over them and arrives exactly where it stopped, then continues live.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mimo_lsp.checkpoints.journal import ActionRecord, CheckpointJournal
+from mimo_lsp.llm.port import ChatMessage, ChatModel, Completion, TokenCallback
+
+
+class ReplayDiverged(RuntimeError):
+    """The agent asked for something the journal did not record: resume cannot be exact."""
+
+
+class JournaledModel:
+    def __init__(self, live: ChatModel, journal: CheckpointJournal, task_id: str, recorded: list[str]) -> None:
+        self.live, self.journal, self.task_id = live, journal, task_id
+        self.name = live.name
+        self._replay = list(recorded)
+        self.replayed = 0
+        self.calls = 0  # model calls so far, replayed ones included: the journal's sequence
+
+    @property
+    def replaying(self) -> bool:
+        return bool(self._replay)
+
+    def complete(self, messages: list[ChatMessage], *, schema: dict[str, Any] | None = None,
+                 max_tokens: int | None = None, temperature: float | None = None,
+                 on_token: TokenCallback | None = None) -> Completion:
+        if self._replay:
+            rec = json.loads(self._replay.pop(0))
+            self.calls += 1
+            self.replayed += 1
+            return Completion(text=rec["text"], finish_reason=rec.get("finish_reason"))
+        if self.replayed and hasattr(self.live, "fast_forward"):
+            # A scripted test double resumes at the reply after the replayed ones.
+            self.live.fast_forward(self.replayed)
+            self.replayed = 0
+        out = self.live.complete(messages, schema=schema, max_tokens=max_tokens, temperature=temperature,
+                                 on_token=on_token)
+        self.calls += 1
+        self.journal.record_model_call(self.task_id, self.calls, "chat",
+                                       json.dumps({"text": out.text, "finish_reason": out.finish_reason}))
+        return out
+
+    def count_tokens(self, text: str) -> int:
+        return self.live.count_tokens(text)
+
+
+class ActionReplay:
+    """Recorded agent actions, served in order while the resumed agent walks its own path again."""
+
+    def __init__(self, actions: list[ActionRecord]) -> None:
+        self._queue = list(actions)
+
+    def __bool__(self) -> bool:
+        return bool(self._queue)
+
+    def take(self, step: int, tool: str, args: dict[str, Any]) -> ActionRecord | None:
+        if not self._queue:
+            return None
+        rec = self._queue[0]
+        if rec.step != step or rec.tool != tool or rec.args != args:
+            raise ReplayDiverged(f"resume diverged at step {step}: journal has {rec.tool} {rec.args} "
+                                 f"(step {rec.step}), the agent asked for {tool} {args}")
+        return self._queue.pop(0)
