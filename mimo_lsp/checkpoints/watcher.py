@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ class DirtyWatcher:
                     if raw:
                         watcher._note(os.fsdecode(raw), event.is_directory)
 
+        # watchdog warns when a directory appears twice in its recursive walk (a harmless race).
+        warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning)
         try:
             self.marker_dir.mkdir(parents=True, exist_ok=True)
             observer = Observer()

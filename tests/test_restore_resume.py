@@ -1,0 +1,194 @@
+"""Rollback to any checkpoint, conflict refusal, task-state restore + resume, kill -9 + resume, disk full."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mimo_lsp.agent.events import CheckpointEvent
+from mimo_lsp.agent.task import AgentTask
+from mimo_lsp.checkpoints.blobs import BlobStore
+from mimo_lsp.checkpoints.service import CheckpointService
+from mimo_lsp.config import Settings
+from mimo_lsp.llm.scripted import ScriptedChatModel
+from tests.conftest import write_script
+
+PLAN = {"nodes": [{"id": "work", "title": "do the work", "depends_on": [], "expected_output": "done"}]}
+
+
+def step(tool: str, **args) -> dict:
+    return {"thought": f"{tool} now", "action": {"tool": tool, **args}}
+
+
+EDITS = [
+    PLAN,
+    step("edit_file", path="calc.py", search="return a - b", replace="return a + b"),
+    step("write_file", path="new.py", content="X = 1\n"),
+    step("run_command", command="rm test_calc.py"),
+    step("run_command", command="mv new.py renamed.py"),
+    step("run_command", command="chmod +x calc.py"),
+    step("run_command", command="mkdir -p pkg/sub && printf 'y\\n' > pkg/sub/m.py"),
+    step("finish", summary="done"),
+]
+
+
+def tree(root: Path) -> dict[str, tuple[bytes, int]]:
+    out = {}
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in (".mimo", "__pycache__", ".pytest_cache")]
+        for f in files:
+            p = Path(dirpath) / f
+            out[p.relative_to(root).as_posix()] = (p.read_bytes(), p.stat().st_mode & 0o777)
+    return out
+
+
+def run_task(ws: Path, replies: list, settings: Settings | None = None) -> tuple[AgentTask, dict[int, dict]]:
+    """Runs in-process; returns the task and the tree as it was right after each checkpoint."""
+    snapshots: dict[int, dict] = {}
+
+    def sink(event):
+        if isinstance(event, CheckpointEvent):
+            snapshots[event.checkpoint_id] = tree(ws)
+
+    task = AgentTask("do the work", ws, ScriptedChatModel(replies), settings or Settings(), sink)
+    task.result = task.run()
+    return task, snapshots
+
+
+def test_restore_to_every_checkpoint_is_exact(calc_workspace: Path):
+    original = tree(calc_workspace)
+    task, snaps = run_task(calc_workspace, EDITS)
+    assert task.result.outcome == "unverified", task.result.reason
+    final = tree(calc_workspace)
+    assert final["calc.py"][1] & 0o111 and "pkg/sub/m.py" in final and "test_calc.py" not in final
+    svc = CheckpointService(calc_workspace)
+    for cp in sorted(snaps, reverse=True):
+        report = svc.restore(task.task_id, cp, "files")
+        assert report.conflicts == [] and tree(calc_workspace) == snaps[cp], f"checkpoint {cp}"
+    report = svc.restore(task.task_id, 0, "files")
+    assert tree(calc_workspace) == original and report.conflicts == []
+    # Restores are checkpoints too: going forward again is exact.
+    svc.restore(task.task_id, max(snaps), "files")
+    assert tree(calc_workspace) == final
+
+
+def test_restore_refuses_files_the_user_changed(calc_workspace: Path):
+    original = tree(calc_workspace)
+    task, _ = run_task(calc_workspace, EDITS)
+    (calc_workspace / "calc.py").write_text("# the user's own work\n")
+    report = CheckpointService(calc_workspace).restore(task.task_id, 0, "files")
+    assert [c.path for c in report.conflicts] == ["calc.py"]
+    assert (calc_workspace / "calc.py").read_text() == "# the user's own work\n"
+    now = tree(calc_workspace)
+    assert {k: v for k, v in now.items() if k != "calc.py"} == {k: v for k, v in original.items() if k != "calc.py"}
+
+
+def test_task_restore_then_resume_continues_from_that_checkpoint(calc_workspace: Path, tmp_path: Path):
+    reference = tmp_path / "reference"
+    subprocess.run(["cp", "-a", str(calc_workspace), str(reference)], check=True)
+    run_task(reference, EDITS)
+    task, snaps = run_task(calc_workspace, EDITS)
+    cp_ids = sorted(snaps)
+    svc = CheckpointService(calc_workspace)
+    svc.restore(task.task_id, cp_ids[1], "both")
+    assert tree(calc_workspace) == snaps[cp_ids[1]]
+    assert svc.journal.task(task.task_id)["status"] == "restored"
+    model = ScriptedChatModel(EDITS)
+    resumed = AgentTask("", calc_workspace, model, Settings(), lambda e: None, task_id=task.task_id, resume=True)
+    result = resumed.run()
+    assert result.outcome == "unverified", result.reason
+    assert tree(calc_workspace) == tree(reference)
+    actions = [a for a in svc.journal.actions(task.task_id) if not a.abandoned and a.tool in
+               ("edit_file", "write_file", "run_command", "finish")]
+    assert [a.step for a in actions] == sorted({a.step for a in actions}), "every step once"
+
+
+SLOW = [PLAN] + [step("run_command", command=f"sleep 0.15; echo {i} >> log.txt; echo {i} > f{i % 3}.txt")
+                 for i in range(10)] + [step("finish", summary="done")]
+
+
+def _mimo(*args: str, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "mimo_lsp.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def _done_actions(ws: Path) -> list[tuple]:
+    db = ws / ".mimo" / "journal.sqlite"
+    if not db.exists():
+        return []
+    con = sqlite3.connect(str(db), timeout=5)
+    try:
+        return con.execute("SELECT id, task_id, step, tool FROM actions WHERE state='done' ORDER BY id").fetchall()
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("kill_after", [1, 4, 7, 9])
+def test_kill_9_then_resume_loses_nothing_and_repeats_nothing(tmp_path: Path, calc_workspace: Path, kill_after: int):
+    script = write_script(tmp_path / "slow.json", SLOW)
+    (calc_workspace / ".mimo").mkdir()
+    (calc_workspace / ".mimo" / "config.toml").write_text("[agent]\nmax_steps_per_node = 20\n")
+    reference = tmp_path / "reference"
+    subprocess.run(["cp", "-a", str(calc_workspace), str(reference)], check=True)
+    ref = _mimo("run", "-w", str(reference), "--model", script, "--quiet", "--json", "work")
+    assert ref.wait(120) == 0, ref.communicate()
+    proc = _mimo("run", "-w", str(calc_workspace), "--model", script, "--quiet", "--json", "work")
+    deadline = time.time() + 60
+    while len(_done_actions(calc_workspace)) < kill_after and time.time() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05 * (kill_after % 3))  # land inside a command too, not only between steps
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = _done_actions(calc_workspace)
+    assert before, "the task had recorded checkpoints before the kill"
+    task_id = before[0][1]
+    listed = json.loads(_mimo("tasks", "-w", str(calc_workspace), "--json").communicate()[0])
+    assert [t["status"] for t in listed if t["id"] == task_id] == ["interrupted"]
+    out, err = _mimo("resume", task_id, "-w", str(calc_workspace), "--json", "--quiet").communicate(timeout=120)
+    result = json.loads(out)
+    assert result["outcome"] == "unverified", (result["reason"], err)
+    assert tree(calc_workspace) == tree(reference)
+    after = _done_actions(calc_workspace)
+    assert before == after[: len(before)], "no recorded checkpoint lost"
+    agent_steps = [s for _, _, s, tool in after if tool in ("run_command", "finish")]
+    assert agent_steps == sorted(set(agent_steps)), "no action executed twice"
+    assert (calc_workspace / "log.txt").read_text() == "".join(f"{i}\n" for i in range(10))
+
+
+def test_disk_full_mid_action_keeps_the_journal_consistent(calc_workspace: Path, tmp_path: Path, monkeypatch):
+    reference = tmp_path / "reference"
+    subprocess.run(["cp", "-a", str(calc_workspace), str(reference)], check=True)
+    run_task(reference, EDITS)
+    real_put = BlobStore.put
+    calls = {"n": 0}
+
+    def failing_put(self, data: bytes) -> str:
+        calls["n"] += 1
+        if calls["n"] > 5:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_put(self, data)
+
+    monkeypatch.setattr(BlobStore, "put", failing_put)
+    task, _ = run_task(calc_workspace, EDITS)
+    assert task.result.outcome == "failed" and "No space left on device" in task.result.reason
+    con = sqlite3.connect(str(calc_workspace / ".mimo" / "journal.sqlite"))
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    states = [r[0] for r in con.execute("SELECT state FROM actions ORDER BY id")]
+    assert states[-1] == "started" and set(states[:-1]) <= {"done"}
+    con.close()
+    monkeypatch.setattr(BlobStore, "put", real_put)
+    resumed = AgentTask("", calc_workspace, ScriptedChatModel(EDITS), Settings(), lambda e: None,
+                        task_id=task.task_id, resume=True)
+    assert resumed.run().outcome == "unverified"
+    assert tree(calc_workspace) == tree(reference)
