@@ -91,34 +91,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if result.outcome in ("verified", "unverified") else 1
 
 
-def _task_settings(workspace: Path, task_id: str, model: str | None):
-    """A resumed task runs with the settings it started with (model spec overridable)."""
-    from mimo_lsp.checkpoints.journal import CheckpointJournal
-    from mimo_lsp.config import LayeredSettings, Settings
-    from mimo_lsp.workspace import state_dir
-
-    journal = CheckpointJournal(state_dir(workspace.resolve()) / "journal.sqlite")
-    try:
-        row = journal.task(task_id)
-    finally:
-        journal.close()
-    if row is None:
-        raise KeyError(f"unknown task id: {task_id}")
-    settings = Settings.model_validate_json(row["settings_json"]) if row["settings_json"] else Settings()
-    source = "the task's saved settings"
-    if model:
-        settings.model.spec, source = model, "explicit"
-    return LayeredSettings(settings=settings, model_source=source)
-
-
 def cmd_resume(args: argparse.Namespace) -> int:
-    from mimo_lsp.agent.task import AgentTask, TaskBusy
+    from mimo_lsp.agent.task import AgentTask, TaskBusy, resume_settings
     from mimo_lsp.index.service import IndexService
     from mimo_lsp.llm.factory import open_model
 
     workspace = Path(args.workspace).expanduser()
     try:
-        layered = _task_settings(workspace, args.task, args.model)
+        layered, _row = resume_settings(workspace, args.task, args.model)
         model, resolved = open_model(layered)
     except (KeyError, ModelError, ConfigError) as exc:
         return _fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))

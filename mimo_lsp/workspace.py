@@ -88,6 +88,19 @@ def resolve_inside(root: Path, rel: str) -> Path:
     return target
 
 
+def _fallback_state_dir(workspace: Path) -> Path:
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "mimo" / "workspaces"
+    return base / hashlib.sha256(str(workspace).encode()).hexdigest()[:16]
+
+
+def existing_state_dir(workspace: Path) -> Path | None:
+    """Where this workspace's state already is, without creating anything (for read-only queries)."""
+    for candidate in (workspace / ".mimo", _fallback_state_dir(workspace)):
+        if (candidate / "journal.sqlite").is_file():
+            return candidate
+    return None
+
+
 def state_dir(workspace: Path) -> Path:
     """The workspace's .mimo/ when writable, else a per-workspace folder in the user's data dir."""
     local = workspace / ".mimo"
@@ -98,7 +111,6 @@ def state_dir(workspace: Path) -> Path:
         probe.unlink()
         return local
     except OSError:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "mimo" / "workspaces"
-        d = base / hashlib.sha256(str(workspace).encode()).hexdigest()[:16]
+        d = _fallback_state_dir(workspace)
         d.mkdir(parents=True, exist_ok=True)
         return d

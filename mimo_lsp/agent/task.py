@@ -59,6 +59,24 @@ def workspace_context(workspace: Path, limit: int = 60) -> str:
     return f"Files:\n{listing or '(empty)'}{more}"
 
 
+def resume_settings(workspace: Path, task_id: str, model: str | None = None):
+    """The settings a task started with (model spec overridable), and its journal row."""
+    from mimo_lsp.config import LayeredSettings
+
+    journal = CheckpointJournal(state_dir(workspace.resolve()) / "journal.sqlite")
+    try:
+        row = journal.task(task_id)
+    finally:
+        journal.close()
+    if row is None:
+        raise KeyError(f"unknown task id: {task_id}")
+    settings = Settings.model_validate_json(row["settings_json"]) if row["settings_json"] else Settings()
+    source = "the task's saved settings"
+    if model:
+        settings.model.spec, source = model, "explicit"
+    return LayeredSettings(settings=settings, model_source=source), row
+
+
 class TaskBusy(RuntimeError):
     """Another live process is running this task."""
 
@@ -174,12 +192,15 @@ class AgentTask:
         if not self.lock.acquire():
             raise TaskBusy(f"task {self.task_id} is running in another process")
         try:
-            return self._run_locked()
+            result, done = self._run_locked()
         finally:
             self.tracker.stop()
             self.lock.release()
+        # Announced only once the task is no longer live: a client may restore or resume right away.
+        self.emit(done)
+        return result
 
-    def _run_locked(self) -> TaskResult:
+    def _run_locked(self) -> tuple[TaskResult, DoneEvent]:
         self.status = "running"
         try:
             self._open()
@@ -200,11 +221,11 @@ class AgentTask:
                                      outcome=outcome, reason=reason)
         except Exception as exc:  # e.g. disk full: the outcome still reaches the user
             reason += f" (journal not updated: {exc})"
-        self.emit(DoneEvent(task_id="", outcome=outcome, reason=reason, diff=diff, check=check, steps=self.steps,
-                            checkpoints=len(self.checkpoints)))
+        done = DoneEvent(task_id="", outcome=outcome, reason=reason, diff=diff, check=check, steps=self.steps,
+                         checkpoints=len(self.checkpoints))
         return TaskResult(task_id=self.task_id, outcome=outcome, reason=reason,
                           plan=[n.model_dump() for n in (self.plan.nodes if self.plan else [])], steps=self.steps,
-                          checkpoints=self.checkpoints, diff=diff, check=check, rolled_back=self.rolled_back)
+                          checkpoints=self.checkpoints, diff=diff, check=check, rolled_back=self.rolled_back), done
 
     def _open(self) -> None:
         persisted = self.journal.load_states()

@@ -8,7 +8,13 @@ Commands (client -> server, `workspace/executeCommand`, `arguments: [PARAMS]`):
   mimo.task.cancel  TaskRefParams    -> TaskCancelResult  stop a running task (its recorded steps stay)
   mimo.task.status  TaskStatusParams -> TaskStatusResult  one task (taskId) or all tasks of this server
   mimo.task.events  TaskEventsParams -> TaskEventsResult  replay a task's notifications after `afterSeq`
+  mimo.task.resume  TaskResumeParams -> TaskStartResult   continue an interrupted/cancelled/restored task
   mimo.index.search IndexSearchParams -> IndexSearchResult semantic search over the workspace index
+  mimo.checkpoint.list    CheckpointListParams    -> CheckpointListResult   a task's checkpoints
+  mimo.checkpoint.diff    CheckpointDiffParams    -> CheckpointDiffResult   unified diff, checkpoint -> checkpoint|worktree
+  mimo.checkpoint.restore CheckpointRestoreParams -> RestoreReport          files / task state / both
+  mimo.checkpoint.stats   WorkspaceParams         -> CheckpointStats        disk used by checkpoints
+  mimo.checkpoint.gc      CheckpointGcParams      -> GcReport               delete old tasks beyond the cap
 
 Notifications (server -> client), params always {taskId, seq, kind, ...}; seq increases by 1 per task:
   mimo/task/plan        {nodes: [{id, title, dependsOn, expectedOutput}], attempt}
@@ -24,7 +30,14 @@ CMD_TASK_START = "mimo.task.start"
 CMD_TASK_CANCEL = "mimo.task.cancel"
 CMD_TASK_STATUS = "mimo.task.status"
 CMD_TASK_EVENTS = "mimo.task.events"
+CMD_TASK_RESUME = "mimo.task.resume"
 CMD_INDEX_SEARCH = "mimo.index.search"
-COMMANDS = (CMD_TASK_START, CMD_TASK_CANCEL, CMD_TASK_STATUS, CMD_TASK_EVENTS, CMD_INDEX_SEARCH)
+CMD_CHECKPOINT_LIST = "mimo.checkpoint.list"
+CMD_CHECKPOINT_DIFF = "mimo.checkpoint.diff"
+CMD_CHECKPOINT_RESTORE = "mimo.checkpoint.restore"
+CMD_CHECKPOINT_STATS = "mimo.checkpoint.stats"
+CMD_CHECKPOINT_GC = "mimo.checkpoint.gc"
+COMMANDS = (CMD_TASK_START, CMD_TASK_CANCEL, CMD_TASK_STATUS, CMD_TASK_EVENTS, CMD_TASK_RESUME, CMD_INDEX_SEARCH,
+            CMD_CHECKPOINT_LIST, CMD_CHECKPOINT_DIFF, CMD_CHECKPOINT_RESTORE, CMD_CHECKPOINT_STATS, CMD_CHECKPOINT_GC)
 
 NOTIFY_PREFIX = "mimo/task/"  # + event kind: plan, node, step, checkpoint, token, done

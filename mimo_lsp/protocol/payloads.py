@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -39,6 +39,49 @@ class TaskCancelResult(Wire):
 
 class TaskStatusParams(Wire):
     task_id: str | None = None
+    workspace: str | None = Field(None, description="also list this workspace's journaled tasks (default: first folder)")
+
+
+class TaskResumeParams(Wire):
+    task_id: str
+    workspace: str | None = None
+    model: str | None = Field(None, description="override the model the task started with")
+
+
+class WorkspaceParams(Wire):
+    workspace: str | None = None
+
+
+class CheckpointListParams(Wire):
+    task_id: str
+    workspace: str | None = None
+
+
+class CheckpointListResult(Wire):
+    checkpoints: list[dict[str, Any]]
+
+
+class CheckpointDiffParams(Wire):
+    task_id: str
+    from_checkpoint: int = Field(0, ge=0, description="0 = task start")
+    to_checkpoint: int | None = Field(None, ge=1, description="None = the working tree")
+    workspace: str | None = None
+
+
+class CheckpointDiffResult(Wire):
+    diff: str
+
+
+class CheckpointRestoreParams(Wire):
+    task_id: str
+    checkpoint_id: int = Field(ge=0, description="0 = task start")
+    mode: Literal["files", "task", "both"] = "both"
+    workspace: str | None = None
+
+
+class CheckpointGcParams(Wire):
+    workspace: str | None = None
+    keep_days: float | None = Field(None, ge=0)
 
 
 class TaskInfo(Wire):

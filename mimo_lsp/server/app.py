@@ -134,6 +134,12 @@ def create_server() -> MimoServer:
     sync_command(P.CMD_TASK_CANCEL, "task_cancel")
     sync_command(P.CMD_TASK_STATUS, "task_status")
     sync_command(P.CMD_TASK_EVENTS, "task_events")
+    sync_command(P.CMD_TASK_RESUME, "task_resume")
+    sync_command(P.CMD_CHECKPOINT_LIST, "checkpoint_list")
+    sync_command(P.CMD_CHECKPOINT_DIFF, "checkpoint_diff")
+    sync_command(P.CMD_CHECKPOINT_RESTORE, "checkpoint_restore")
+    sync_command(P.CMD_CHECKPOINT_STATS, "checkpoint_stats")
+    sync_command(P.CMD_CHECKPOINT_GC, "checkpoint_gc")
 
     @server.command(P.CMD_INDEX_SEARCH)
     async def index_search(ls: MimoServer, *args: Any) -> Any:

@@ -12,6 +12,7 @@ from mimo_lsp.config import ConfigError
 from mimo_lsp.index.service import IndexService
 from mimo_lsp.llm.port import ModelError
 from mimo_lsp.protocol import payloads as P
+from mimo_lsp.protocol.payloads import camelize
 from mimo_lsp.server.tasks import TaskManager, event_payload
 
 if TYPE_CHECKING:
@@ -70,10 +71,14 @@ def task_cancel(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
 
 def task_status(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
     p: P.TaskStatusParams = params(P.TaskStatusParams, args)
-    try:
-        return P.TaskStatusResult(tasks=ls.backend.tasks.status(p.task_id)).wire()
-    except KeyError as exc:
-        raise user_error(exc) from None
+    live = {t.task_id: t for t in ls.backend.tasks.status(None)}
+    known = {t.task_id: t for t in journaled_tasks(ls, p.workspace) if t.task_id not in live}
+    merged = {**known, **live}
+    if p.task_id is not None:
+        if p.task_id not in merged:
+            raise JsonRpcInvalidParams(f"unknown task id: {p.task_id}")
+        return P.TaskStatusResult(tasks=[merged[p.task_id]]).wire()
+    return P.TaskStatusResult(tasks=list(merged.values())).wire()
 
 
 def task_events(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
@@ -99,3 +104,94 @@ def index_search_run(ls: "MimoServer", workspace: Path, p: P.IndexSearchParams) 
 
 def payload(event: Any) -> dict[str, Any]:
     return event_payload(event)
+
+
+# -- resume and checkpoints -----------------------------------------------------------------------
+def _workspace(ls: "MimoServer", given: str | None) -> Path:
+    workspace = Path(given) if given else ls.default_workspace()
+    if not workspace.is_dir():
+        raise JsonRpcInvalidParams(f"workspace is not a directory: {workspace}")
+    return workspace
+
+
+def _service(ls: "MimoServer", given: str | None, must_exist: bool = True):
+    from mimo_lsp.checkpoints.service import CheckpointService
+    from mimo_lsp.workspace import existing_state_dir
+
+    workspace = _workspace(ls, given)
+    if must_exist and existing_state_dir(workspace.resolve()) is None:
+        raise JsonRpcInvalidParams(f"no tasks recorded in {workspace}")
+    return CheckpointService(workspace)
+
+
+def journaled_tasks(ls: "MimoServer", given: str | None) -> list[P.TaskInfo]:
+    """Tasks known from the workspace's journal (e.g. interrupted by a crash), without creating state."""
+    from mimo_lsp.workspace import existing_state_dir
+
+    try:
+        workspace = _workspace(ls, given)
+    except JsonRpcInvalidParams:
+        return []
+    if existing_state_dir(workspace.resolve()) is None:
+        return []
+    svc = _service(ls, given)
+    try:
+        return [P.TaskInfo(task_id=r["id"], goal=r["goal"], workspace=r["workspace"], status=r["status"],
+                           outcome=r["outcome"], reason=r["reason"]) for r in svc.tasks()]
+    finally:
+        svc.close()
+
+
+def task_resume(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
+    from mimo_lsp.agent.task import TaskBusy
+
+    p: P.TaskResumeParams = params(P.TaskResumeParams, args)
+    try:
+        task_id, model_name = ls.backend.tasks.resume(p.task_id, _workspace(ls, p.workspace), p.model)
+    except (ModelError, ConfigError, FileNotFoundError, ValueError, KeyError, TaskBusy) as exc:
+        raise user_error(exc) from None
+    ls.begin_progress(task_id, f"resume {task_id}")
+    return P.TaskStartResult(task_id=task_id, model=model_name).wire()
+
+
+def _with_service(ls: "MimoServer", workspace: str | None, fn) -> Any:
+    from mimo_lsp.checkpoints.service import TaskRunning
+
+    svc = _service(ls, workspace)
+    try:
+        return fn(svc)
+    except (KeyError, TaskRunning) as exc:
+        raise user_error(exc) from None
+    finally:
+        svc.close()
+
+
+def checkpoint_list(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
+    p: P.CheckpointListParams = params(P.CheckpointListParams, args)
+    cps = _with_service(ls, p.workspace, lambda s: s.list(p.task_id))
+    return P.CheckpointListResult(checkpoints=[camelize(c.model_dump(), frozenset({"args"})) for c in cps]).wire()
+
+
+def checkpoint_diff(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
+    p: P.CheckpointDiffParams = params(P.CheckpointDiffParams, args)
+    diff = _with_service(ls, p.workspace, lambda s: s.diff(p.task_id, p.from_checkpoint, p.to_checkpoint))
+    return P.CheckpointDiffResult(diff=diff).wire()
+
+
+def checkpoint_restore(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
+    p: P.CheckpointRestoreParams = params(P.CheckpointRestoreParams, args)
+    live = ls.backend.tasks.tasks.get(p.task_id)
+    if live is not None and live.status != "finished":
+        raise JsonRpcInvalidParams(f"task {p.task_id} is running; cancel it before restoring")
+    report = _with_service(ls, p.workspace, lambda s: s.restore(p.task_id, p.checkpoint_id, p.mode))
+    return camelize(report.model_dump())
+
+
+def checkpoint_stats(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
+    p: P.WorkspaceParams = params(P.WorkspaceParams, args)
+    return camelize(_with_service(ls, p.workspace, lambda s: s.stats()).model_dump())
+
+
+def checkpoint_gc(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
+    p: P.CheckpointGcParams = params(P.CheckpointGcParams, args)
+    return camelize(_with_service(ls, p.workspace, lambda s: s.gc(p.keep_days)).model_dump())

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from mimo_lsp.agent.events import DoneEvent, SequencedSink, StepEvent, TaskEvent
-from mimo_lsp.agent.task import AgentTask, new_task_id
+from mimo_lsp.agent.task import AgentTask, TaskBusy, new_task_id, resume_settings
 from mimo_lsp.config import load_settings
 from mimo_lsp.llm.factory import open_model
 from mimo_lsp.llm.models import resolve_model
@@ -55,34 +55,52 @@ class TaskManager:
             overrides = {**overrides, "model": {**overrides.get("model", {}), "spec": params.model}}
         layered = load_settings(workspace, overrides)
         resolved = resolve_model(layered.settings.model.spec, layered.model_source)  # fails fast, names the path
-        task_id = new_task_id()
+        return self._launch(new_task_id(), params, workspace, layered, resume=False), resolved.name
+
+    def resume(self, task_id: str, workspace: Path, model: str | None = None) -> tuple[str, str]:
+        """Continue an interrupted, cancelled or restored task from its journal."""
+        rec = self.tasks.get(task_id)
+        if rec is not None and rec.status != "finished":
+            raise ValueError(f"task {task_id} is still running")
+        workspace = workspace.expanduser()
+        if not workspace.is_dir():
+            raise FileNotFoundError(f"workspace is not a directory: {workspace}")
+        layered, row = resume_settings(workspace, task_id, model)
+        resolved = resolve_model(layered.settings.model.spec, layered.model_source)
+        params = TaskStartParams(goal=row["goal"], check=row["check_cmd"], workspace=str(workspace))
+        return self._launch(task_id, params, workspace, layered, resume=True), resolved.name
+
+    def _launch(self, task_id: str, params: TaskStartParams, workspace: Path, layered, resume: bool) -> str:
         sink = SequencedSink(task_id, lambda e: self._forward(task_id, e))
         rec = TaskRecord(task_id, params, workspace.resolve(), sink)
         with self._lock:
             self.tasks[task_id] = rec
-        rec.thread = threading.Thread(target=self._run, args=(rec, layered), name=f"task-{task_id}", daemon=True)
+        rec.thread = threading.Thread(target=self._run, args=(rec, layered, resume), name=f"task-{task_id}",
+                                      daemon=True)
         rec.thread.start()
-        return task_id, resolved.name
+        return task_id
 
     def _forward(self, task_id: str, event: TaskEvent) -> None:
         rec = self.tasks.get(task_id)
         if rec is not None and isinstance(event, StepEvent):
             rec.steps = event.step
+        if rec is not None and isinstance(event, DoneEvent):
+            rec.status, rec.outcome, rec.reason = "finished", event.outcome, event.reason
         self.notify(event)
 
-    def _run(self, rec: TaskRecord, layered) -> None:
+    def _run(self, rec: TaskRecord, layered, resume: bool) -> None:
         rec.status = "running"
         try:
             model, _ = open_model(layered)
             search = self.search_for(rec.workspace) if self.search_for else None
             rec.task = AgentTask(rec.params.goal, rec.workspace, model, layered.settings, rec.sink,
                                  check=rec.params.check, task_id=rec.task_id, search=search,
-                                 buffer_guard=self.buffer_guard)
+                                 buffer_guard=self.buffer_guard, resume=resume)
             if rec.cancel_requested.is_set():
                 rec.task.cancel()
             result = rec.task.run()
             rec.outcome, rec.reason = result.outcome, result.reason
-        except (ModelError, OSError, ValueError) as exc:
+        except (ModelError, OSError, ValueError, KeyError, TaskBusy) as exc:
             rec.outcome, rec.reason = "failed", str(exc)
             rec.sink(DoneEvent(task_id=rec.task_id, outcome="failed", reason=str(exc)))
         except Exception as exc:  # the server never dies from a task
