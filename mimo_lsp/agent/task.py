@@ -168,7 +168,7 @@ class AgentTask:
         self.goal, self.check, self.settings, self.emit = goal.strip(), check, settings, emit
         self.live_model = model
         self.cancel_event = threading.Event()
-        self.blobs = BlobStore(self.data_dir / "blobs")
+        self.blobs = BlobStore(self.data_dir / "blobs", fsync=settings.checkpoints.fsync)
         self.tracker = WorkspaceTracker(self.workspace, self.blobs, settings.checkpoints.max_blob_bytes,
                                         watch=settings.checkpoints.watch)
         self.tools = ToolContext(self.workspace, settings.agent.command_timeout_s, settings.agent.observation_chars,

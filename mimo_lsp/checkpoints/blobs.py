@@ -14,8 +14,11 @@ def content_hash(data: bytes) -> str:
 
 
 class BlobStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, fsync: bool = False) -> None:
         self.root = root
+        # Rename makes a blob appear whole or not at all, which survives a killed process;
+        # fsync is only needed to survive power loss (checkpoints.fsync).
+        self.fsync = fsync
 
     def _path(self, digest: str) -> Path:
         return self.root / digest[:2] / digest[2:]
@@ -31,8 +34,9 @@ class BlobStore:
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(zlib.compress(data, 1))
-                fh.flush()
-                os.fsync(fh.fileno())
+                if self.fsync:
+                    fh.flush()
+                    os.fsync(fh.fileno())
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):

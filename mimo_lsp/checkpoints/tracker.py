@@ -106,9 +106,12 @@ class WorkspaceTracker:
                 return
             with self._lock:
                 known = self.state.get(rel)
-                if known is None or known.digest is not None:
-                    continue
-                current = self.read(rel)
+            if known is None or known.digest is not None:
+                continue
+            current = self.read(rel)  # outside the lock: actions never wait for the baseline
+            with self._lock:
+                if self.state.get(rel) is not known:
+                    continue  # an action recorded this file meanwhile; its state wins
                 # Changed between the stat pass and now: this is its content now, and the
                 # pre-action state for whatever changes it next.
                 if current is None:
