@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mimo_lsp.checkpoints.blobs import BlobStore
+from mimo_lsp.checkpoints.blobs import BlobStore, content_hash
 from mimo_lsp.checkpoints.diffs import unified_diff
 from mimo_lsp.checkpoints.journal import CheckpointJournal, JournalError
 from mimo_lsp.checkpoints.tracker import WorkspaceTracker
@@ -72,16 +72,40 @@ def test_blobs_are_deduplicated_and_compressed(tmp_path: Path):
     blobs = BlobStore(tmp_path)
     data = b"x" * 100_000
     assert blobs.put(data) == blobs.put(data)
-    files = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert len(files) == 1 and files[0].stat().st_size < 2000
+    count, size = blobs.disk_usage()
+    assert count == 1 and size < 2000
     assert blobs.get(blobs.put(data)) == data
+    blobs.close()
+    other = BlobStore(tmp_path)  # another process: finds it by scanning the packs
+    assert other.get(content_hash(data)) == data
+
+
+def test_torn_pack_tail_is_ignored(tmp_path: Path):
+    blobs = BlobStore(tmp_path)
+    good = blobs.put(b"kept")
+    blobs.put(b"lost" * 1000)
+    blobs.close()
+    (pack,) = tmp_path.glob("pack-*.dat")
+    pack.write_bytes(pack.read_bytes()[:-10])  # a crash mid-append
+    fresh = BlobStore(tmp_path)
+    assert fresh.get(good) == b"kept" and fresh.disk_usage()[0] == 1
+    assert fresh.get(fresh.put(b"after")) == b"after"
+
+
+def test_compaction_keeps_only_referenced_blobs(tmp_path: Path):
+    blobs = BlobStore(tmp_path)
+    keep, drop = blobs.put(b"keep" * 100), blobs.put(b"drop" * 100)
+    assert blobs.compact({keep})[0] == 1
+    assert blobs.get(keep) == b"keep" * 100 and not blobs.has(drop)
 
 
 def test_journal_is_durable_and_wal(tmp_path: Path):
     journal = CheckpointJournal(tmp_path / "j.sqlite")
     journal.start_task("t1", "goal", tmp_path, "scripted", None, "{}")
-    aid = journal.begin_action("t1", 1, "n1", "write_file", {"path": "f.py"}, "why", 1, [])
-    journal.finish_action(aid, "ok", True, [], {})
+    intent = journal.begin_action("t1", 1, "n1", "write_file", {"path": "f.py"}, "why", 1, [])
+    assert [i.intent_id for i in journal.pending_intents("t1")] == [intent.intent_id]
+    aid = journal.finish_action(intent, "ok", True, [], {})
+    assert journal.pending_intents("t1") == []
     journal.close()
     reopened = CheckpointJournal(tmp_path / "j.sqlite")
     (rec,) = reopened.actions("t1")
@@ -102,9 +126,8 @@ def test_torn_wal_keeps_every_intact_checkpoint(tmp_path: Path):
     journal.start_task("t1", "goal", tmp_path, "m", None, "{}")
     ids = []
     for i in range(20):
-        aid = journal.begin_action("t1", i, "n", "run_command", {"command": f"step {i}"}, "", 0, [])
-        journal.finish_action(aid, "x" * 2000, True, [], {})
-        ids.append(aid)
+        intent = journal.begin_action("t1", i, "n", "run_command", {"command": f"step {i}"}, "", 0, [])
+        ids.append(journal.finish_action(intent, "x" * 2000, True, [], {}))
     wal = Path(str(db) + "-wal")
     size = wal.stat().st_size
     # A crash mid-write: copy the files as they are, cut the WAL in the middle of a frame.

@@ -183,6 +183,8 @@ class AgentTask:
         self.plan: Plan | None = None
         self.status = "created"
         self._states_saved_after_capture = False
+        # Set to a list to collect per-step timings (benchmarks): {"total_ms", "tool_ms", "report_ms"}.
+        self.step_timings: list[dict[str, float]] | None = None
 
     def cancel(self) -> None:
         self.cancel_event.set()
@@ -195,6 +197,8 @@ class AgentTask:
             result, done = self._run_locked()
         finally:
             self.tracker.stop()
+            self.blobs.close()
+            self.journal.close()
             self.lock.release()
         # Announced only once the task is no longer live: a client may restore or resume right away.
         self.emit(done)
@@ -247,8 +251,7 @@ class AgentTask:
 
     def _recover_interrupted(self) -> list[str]:
         """A started-but-unfinished action: journal its partial effects, then undo them exactly."""
-        actions = self.journal.actions(self.task_id)
-        interrupted = [a for a in actions if a.state == "started"]
+        interrupted = self.journal.pending_intents(self.task_id)
         changed = set(self.tracker.changed_since_known())
         mine: set[str] = set()
         for a in interrupted:
@@ -266,8 +269,8 @@ class AgentTask:
         for a in interrupted:
             before = self.tracker.states()
             partial, states = self.tracker.commit(sorted(mine))
-            self.journal.finish_action(a.id, "interrupted; rolled back on resume", False, partial, states,
-                                       state="rolled_back")
+            rolled_id = self.journal.finish_action(a, "interrupted; rolled back on resume", False, partial, states,
+                                                   state="rolled_back")
             undo_paths = []
             for c in partial:
                 old = before.get(c.path)
@@ -277,7 +280,7 @@ class AgentTask:
                             None if old is None else old.mode)
                 undo_paths.append(c.path)
             undo, states = self.tracker.commit(undo_paths)
-            self.journal.record_action(self.task_id, a.step, a.node_id, ROLLBACK_TOOL, {"action_id": a.id}, "",
+            self.journal.record_action(self.task_id, a.step, a.node_id, ROLLBACK_TOOL, {"action_id": rolled_id}, "",
                                        f"rolled back {len(undo)} file(s) of interrupted step {a.step}", undo, states)
             rolled += [c.path for c in undo]
             mine = set()
@@ -339,6 +342,7 @@ class AgentTask:
 
     def act(self, node_id: str, step: int, action: Any, thought: str) -> ToolResult:
         """Run one action with a checkpoint around it (or serve it from the journal when resuming)."""
+        t0 = time.perf_counter()
         self.steps = step
         args = action.model_dump(exclude={"tool"})
         recorded = self.replay.take(step, action.tool, args)
@@ -358,15 +362,22 @@ class AgentTask:
             external, intents, states = self.tracker.prepare(targets)
             self._record_external(external, states)
         assert self.model is not None
-        action_id = self.journal.begin_action(self.task_id, step, node_id, action.tool, args, thought,
-                                              self.model.calls, intents)
+        intent = self.journal.begin_action(self.task_id, step, node_id, action.tool, args, thought,
+                                           self.model.calls, intents)
+        t_tool = time.perf_counter()
         result = run_tool(action, self.tools)
+        t_tool = time.perf_counter() - t_tool
         if targets is None:
             changes, states = self.tracker.commit_command()
         else:
             changes, states = self.tracker.commit(targets)
-        self.journal.finish_action(action_id, result.output, result.ok, changes, states)
+        action_id = self.journal.finish_action(intent, result.output, result.ok, changes, states)
+        t_report = time.perf_counter()
         self._emit_step(node_id, step, action.tool, args, thought, result, action_id, changes, False)
+        if self.step_timings is not None:
+            end = time.perf_counter()
+            self.step_timings.append({"total_ms": (end - t0) * 1000, "tool_ms": t_tool * 1000,
+                                      "report_ms": (end - t_report) * 1000})
         return result
 
     def _emit_step(self, node_id: str, step: int, tool: str, args: dict, thought: str, result: ToolResult,

@@ -1,9 +1,10 @@
 """CheckpointJournal: the durable record of tasks, model replies, actions and file images.
 
-One SQLite database per workspace (WAL). Every action is written twice: `begin_action` before it
-runs (with the pre-images of the files it is about to touch) and `finish_action` after, in one
-transaction with every file it changed. A `done` action is a checkpoint. A `started` action found
-after a crash is an interrupted one: resume rolls its effects back and runs it again.
+Every action is written twice. `begin_action` appends an intent (the action and the pre-images of
+the files it is about to touch) to an append-only intent log before it runs: one write, no database
+transaction. `finish_action` commits the action with every file it changed in one SQLite (WAL)
+transaction: that row is the checkpoint. An intent without a row, found after a crash, is an
+interrupted action: resume rolls its effects back and runs it again.
 
 Durability: WAL with synchronous=NORMAL survives a killed process (kill -9) at any instant; set
 `fsync=True` to also survive power loss (synchronous=FULL, slower).
@@ -12,9 +13,11 @@ Durability: WAL with synchronous=NORMAL survives a killed process (kill -9) at a
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -38,7 +41,7 @@ CREATE TABLE IF NOT EXISTS actions (
   id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, step INTEGER NOT NULL,
   node_id TEXT NOT NULL, tool TEXT NOT NULL, args_json TEXT NOT NULL, thought TEXT NOT NULL,
   state TEXT NOT NULL, observation TEXT, ok INTEGER, model_seq INTEGER NOT NULL DEFAULT 0,
-  abandoned INTEGER NOT NULL DEFAULT 0, started REAL NOT NULL, finished REAL
+  abandoned INTEGER NOT NULL DEFAULT 0, started REAL NOT NULL, finished REAL, intent_id TEXT
 );
 CREATE INDEX IF NOT EXISTS actions_task ON actions(task_id, id);
 CREATE TABLE IF NOT EXISTS intents (
@@ -62,6 +65,21 @@ EXTERNAL_TOOL = "external_change"
 
 class JournalError(RuntimeError):
     """The journal cannot be opened or read; the message names the file and what is wrong."""
+
+
+class Intent(BaseModel):
+    """What an action is about to do, logged before it runs."""
+
+    intent_id: str
+    task_id: str
+    step: int
+    node_id: str
+    tool: str
+    args: dict[str, Any]
+    thought: str
+    model_seq: int
+    started: float
+    intents: list[FileChange] = []
 
 
 class ActionRecord(BaseModel):
@@ -92,14 +110,23 @@ class CheckpointJournal:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
             self._db.executescript(SCHEMA)
+            cols = {r[1] for r in self._db.execute("PRAGMA table_info(actions)")}
+            if "intent_id" not in cols:  # journals written before the intent log
+                self._db.execute("ALTER TABLE actions ADD COLUMN intent_id TEXT")
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"checkpoint journal {db_path} is unreadable ({exc}); move it aside to start afresh") from exc
         self._lock = threading.RLock()
+        self.fsync = fsync
+        self.intent_log = db_path.parent / "intents.log"
+        self._intent_fd: int | None = None
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            if self._intent_fd is not None:
+                os.close(self._intent_fd)
+                self._intent_fd = None
 
     # -- low level ---------------------------------------------------------------------------
     def _tx(self, statements: Iterable[tuple[str, tuple | list]]) -> None:
@@ -161,40 +188,72 @@ class CheckpointJournal:
 
     # -- actions -----------------------------------------------------------------------------
     def begin_action(self, task_id: str, step: int, node_id: str, tool: str, args: dict[str, Any], thought: str,
-                     model_seq: int, intents: list[FileChange]) -> int:
+                     model_seq: int, intents: list[FileChange]) -> Intent:
+        intent = Intent(intent_id=uuid.uuid4().hex, task_id=task_id, step=step, node_id=node_id, tool=tool, args=args,
+                        thought=thought, model_seq=model_seq, started=time.time(), intents=intents)
+        line = (intent.model_dump_json() + "\n").encode()
+        with self._lock:
+            if self._intent_fd is None:
+                self._intent_fd = os.open(self.intent_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            if os.write(self._intent_fd, line) != len(line):
+                raise OSError(f"short write to {self.intent_log}")
+            if self.fsync:
+                os.fsync(self._intent_fd)
+        return intent
+
+    def finish_action(self, intent: Intent, observation: str, ok: bool, changes: list[FileChange],
+                      states: dict[str, FileState | None], state: str = "done") -> int:
+        """The checkpoint: the action, its observation, file changes and new known states, atomically."""
         with self._lock:
             cur = self._db.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
-                cur.execute("INSERT INTO actions(task_id, step, node_id, tool, args_json, thought, state, model_seq,"
-                            " started) VALUES (?,?,?,?,?,?,?,?,?)",
-                            (task_id, step, node_id, tool, json.dumps(args), thought, "started", model_seq, time.time()))
+                cur.execute(
+                    "INSERT INTO actions(task_id, step, node_id, tool, args_json, thought, state, observation, ok,"
+                    " model_seq, started, finished, intent_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (intent.task_id, intent.step, intent.node_id, intent.tool, json.dumps(intent.args),
+                     intent.thought, state, observation, int(ok), intent.model_seq, intent.started, time.time(),
+                     intent.intent_id))
                 action_id = int(cur.lastrowid)
-                cur.executemany("INSERT INTO intents VALUES (?,?,?,?)",
-                                [(action_id, c.path, c.pre, c.pre_mode) for c in intents])
+                if intent.intents:
+                    cur.executemany("INSERT INTO intents VALUES (?,?,?,?)",
+                                    [(action_id, c.path, c.pre, c.pre_mode) for c in intent.intents])
+                if changes:
+                    cur.executemany("INSERT OR REPLACE INTO file_changes VALUES (?,?,?,?,?,?,?)",
+                                    [(action_id, c.path, c.pre, c.post, c.pre_mode, c.post_mode, int(c.captured))
+                                     for c in changes])
+                for sql, rows in self._state_statements(states):
+                    cur.executemany(sql, rows)
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
         return action_id
 
-    def finish_action(self, action_id: int, observation: str, ok: bool, changes: list[FileChange],
-                      states: dict[str, FileState | None], state: str = "done") -> None:
-        """The checkpoint: observation, file changes and the new known file states, atomically."""
-        self._tx([
-            ("UPDATE actions SET state=?, observation=?, ok=?, finished=? WHERE id=?",
-             (state, observation, int(ok), time.time(), action_id)),
-            ("INSERT OR REPLACE INTO file_changes VALUES (?,?,?,?,?,?,?)",
-             [(action_id, c.path, c.pre, c.post, c.pre_mode, c.post_mode, int(c.captured)) for c in changes]),
-            *self._state_statements(states),
-        ])
-
     def record_action(self, task_id: str, step: int, node_id: str, tool: str, args: dict[str, Any], thought: str,
                       observation: str, changes: list[FileChange], states: dict[str, FileState | None]) -> int:
-        """A one-shot journaled action (restore, rollback, external change)."""
-        action_id = self.begin_action(task_id, step, node_id, tool, args, thought, 0, [])
-        self.finish_action(action_id, observation, True, changes, states)
-        return action_id
+        """A one-shot journaled action (restore, rollback, external change): one transaction, no intent."""
+        intent = Intent(intent_id=uuid.uuid4().hex, task_id=task_id, step=step, node_id=node_id, tool=tool,
+                        args=args, thought=thought, model_seq=0, started=time.time())
+        return self.finish_action(intent, observation, True, changes, states)
+
+    def pending_intents(self, task_id: str) -> list[Intent]:
+        """Intents of this task that never became a checkpoint: actions a crash interrupted."""
+        try:
+            lines = self.intent_log.read_bytes().splitlines()
+        except FileNotFoundError:
+            return []
+        logged = []
+        for line in lines:
+            try:
+                intent = Intent.model_validate_json(line)
+            except ValueError:
+                continue  # a line cut short by the crash: its action never started
+            if intent.task_id == task_id:
+                logged.append(intent)
+        done = {r[0] for r in self._query("SELECT intent_id FROM actions WHERE task_id=? AND intent_id IS NOT NULL",
+                                          (task_id,))}
+        return [i for i in logged if i.intent_id not in done]
 
     def abandon_after(self, task_id: str, action_id: int) -> None:
         """Task-state restore: later actions and their model replies no longer count (kept, not deleted)."""
@@ -232,6 +291,7 @@ class CheckpointJournal:
 
     # -- known file states (the tracker's memory across processes) ---------------------------
     def _state_statements(self, states: dict[str, FileState | None]) -> list[tuple[str, list]]:
+        """Statements for executemany."""
         upserts = [(p, s.mtime_ns, s.size, s.mode, s.ino, s.digest, int(s.captured)) for p, s in states.items() if s]
         deletes = [(p,) for p, s in states.items() if s is None]
         out: list[tuple[str, list]] = []
@@ -243,7 +303,7 @@ class CheckpointJournal:
 
     def save_states(self, states: dict[str, FileState | None], replace_all: bool = False) -> None:
         stmts: list[tuple[str, Any]] = [("DELETE FROM file_state", ())] if replace_all else []
-        self._tx(stmts + self._state_statements(states))
+        self._tx(stmts + [(sql, rows) for sql, rows in self._state_statements(states)])
 
     def load_states(self) -> dict[str, FileState]:
         return {p: FileState(mtime_ns=m, size=s, mode=mo, ino=i, digest=d, captured=bool(c))

@@ -5,7 +5,6 @@ Used by the CLI and the LSP server alike; the agent's own checkpointing lives in
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -52,18 +51,6 @@ class GcReport(BaseModel):
 
 class TaskRunning(RuntimeError):
     pass
-
-
-def _dir_size(path: Path) -> tuple[int, int]:
-    count = size = 0
-    for dirpath, _dirs, files in os.walk(path):
-        for f in files:
-            try:
-                size += os.lstat(os.path.join(dirpath, f)).st_size
-                count += 1
-            except OSError:
-                pass
-    return count, size
 
 
 class CheckpointService:
@@ -127,8 +114,10 @@ class CheckpointService:
         return report
 
     def stats(self) -> CheckpointStats:
-        blobs, blob_bytes = _dir_size(self.blobs.root)
+        blobs, blob_bytes = self.blobs.disk_usage()
         journal_bytes = sum(p.stat().st_size for p in self.data_dir.glob("journal.sqlite*"))
+        log = self.data_dir / "intents.log"
+        journal_bytes += log.stat().st_size if log.exists() else 0
         tasks = len(self.journal.tasks())
         checkpoints = self.journal._query("SELECT count(*) FROM actions WHERE state='done'")[0][0]
         return CheckpointStats(data_dir=str(self.data_dir), tasks=tasks, checkpoints=checkpoints, blobs=blobs,
@@ -136,43 +125,28 @@ class CheckpointService:
                                total_bytes=blob_bytes + journal_bytes, cap_bytes=self.cap_bytes)
 
     def gc(self, keep_days: float | None = None) -> GcReport:
-        """Delete the oldest finished tasks while over the cap (or older than keep_days), then unreferenced blobs."""
+        """Delete the oldest finished tasks while over the cap (or older than keep_days), then compact the packs.
+
+        Refuses while any task of the workspace is live: a running task appends blobs before the
+        journal references them.
+        """
         from mimo_lsp.agent.task import task_is_live
 
-        before = self.stats()
+        if any(task_is_live(self.data_dir, t["id"]) for t in self.journal.tasks()):
+            raise TaskRunning("a task is running in this workspace; gc waits until it stops")
+        stats = self.stats()
         deleted: list[str] = []
-        finished = [t for t in self.journal.tasks()
-                    if t["status"] in ("finished", "cancelled") and not task_is_live(self.data_dir, t["id"])]
         cutoff = time.time() - keep_days * 86400 if keep_days is not None else None
-        total = before.total_bytes
-        for t in finished:  # oldest first
+        # Oldest first; a task's share of the blobs is only known after compaction, so estimate by checkpoints.
+        finished = [t for t in self.journal.tasks() if t["status"] in ("finished", "cancelled")]
+        total = stats.total_bytes
+        per_checkpoint = total / max(1, stats.checkpoints)
+        for t in finished:
             if (cutoff is not None and t["updated"] < cutoff) or total > self.cap_bytes:
+                n = self.journal._query("SELECT count(*) FROM actions WHERE task_id=?", (t["id"],))[0][0]
                 self.journal.delete_task(t["id"])
                 deleted.append(t["id"])
-                total = self._sweep_estimate(total)
-        freed_blobs, freed = self._sweep()
+                total -= int(n * per_checkpoint)
+        dropped, freed = self.blobs.compact(self.journal.referenced_digests())
         self.journal.vacuum()
-        return GcReport(deleted_tasks=deleted, deleted_blobs=freed_blobs, freed_bytes=freed, stats=self.stats())
-
-    def _sweep_estimate(self, total: int) -> int:
-        # Precise accounting would sweep after every task; sweeping is cheap enough to just do it.
-        self._sweep()
-        return self.stats().total_bytes
-
-    def _sweep(self) -> tuple[int, int]:
-        refs = self.journal.referenced_digests()
-        young = time.time() - 3600  # a running task writes a blob before the journal references it
-        count = freed = 0
-        if not self.blobs.root.is_dir():
-            return 0, 0
-        for sub in self.blobs.root.iterdir():
-            if not sub.is_dir():
-                continue
-            for blob in sub.iterdir():
-                digest = sub.name + blob.name
-                st = blob.stat()
-                if st.st_mtime < young and (digest not in refs or blob.name.startswith(".tmp-")):
-                    freed += st.st_size
-                    blob.unlink()
-                    count += 1
-        return count, freed
+        return GcReport(deleted_tasks=deleted, deleted_blobs=dropped, freed_bytes=freed, stats=self.stats())

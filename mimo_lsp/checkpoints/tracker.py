@@ -93,6 +93,9 @@ class WorkspaceTracker:
 
     def stop(self) -> None:
         self._stop.set()
+        worker = getattr(self, "_worker", None)
+        if worker is not None and worker.poll() is None:
+            worker.kill()
         if self.watcher is not None:
             self.watcher.stop()
         if self._capture_thread is not None:
@@ -101,6 +104,38 @@ class WorkspaceTracker:
     def _capture_all(self) -> None:
         with self._lock:
             pending = [rel for rel, fs in self.state.items() if fs.digest is None]
+        try:
+            if pending:
+                self._capture_in_worker(pending)
+        except Exception:  # the worker could not run: capture here, slower for the agent but complete
+            self._capture_here(pending)
+        finally:
+            self._captured.set()
+
+    def _capture_in_worker(self, pending: list[str]) -> None:
+        import subprocess
+        import sys
+
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mimo_lsp.checkpoints.capture", str(self.root), str(self.blobs.root),
+             str(self.max_blob_bytes)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=False)
+        self._worker = proc
+        feeder = threading.Thread(target=lambda: (proc.stdin.write(b"\0".join(os.fsencode(p) for p in pending)),
+                                                  proc.stdin.close()), daemon=True)
+        feeder.start()
+        seen = 0
+        for line in proc.stdout:
+            rel, mtime, size, mode, ino, digest, captured = os.fsdecode(line.rstrip(b"\n")).split("\t")
+            seen += 1
+            fs = None if digest == "-" else FileState(mtime_ns=int(mtime), size=int(size), mode=int(mode),
+                                                      ino=int(ino), digest=digest, captured=captured == "1")
+            self._settle(rel, fs)
+        feeder.join()
+        if proc.wait() != 0 or seen != len(pending):
+            raise RuntimeError(f"capture worker stopped after {seen} of {len(pending)} files")
+
+    def _capture_here(self, pending: list[str]) -> None:
         for rel in pending:
             if self._stop.is_set():
                 return
@@ -108,17 +143,19 @@ class WorkspaceTracker:
                 known = self.state.get(rel)
             if known is None or known.digest is not None:
                 continue
-            current = self.read(rel)  # outside the lock: actions never wait for the baseline
-            with self._lock:
-                if self.state.get(rel) is not known:
-                    continue  # an action recorded this file meanwhile; its state wins
-                # Changed between the stat pass and now: this is its content now, and the
-                # pre-action state for whatever changes it next.
-                if current is None:
-                    self.state.pop(rel, None)
-                else:
-                    self.state[rel] = current
-        self._captured.set()
+            self._settle(rel, self.read(rel))
+
+    def _settle(self, rel: str, current: FileState | None) -> None:
+        with self._lock:
+            known = self.state.get(rel)
+            if known is None or known.digest is not None:
+                return  # an action recorded this file meanwhile; its state wins
+            # Changed between the stat pass and now: this is its content now, and the
+            # pre-action state for whatever changes it next.
+            if current is None:
+                self.state.pop(rel, None)
+            else:
+                self.state[rel] = current
 
     def wait_captured(self, timeout: float | None = None) -> bool:
         return self._captured.wait(timeout)
