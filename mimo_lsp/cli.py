@@ -160,7 +160,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
-    report = _service(args).gc(args.keep_days)
+    from mimo_lsp.checkpoints.service import TaskRunning
+
+    try:
+        report = _service(args).gc(args.keep_days)
+    except TaskRunning as exc:
+        return _fail(str(exc))
     print(report.model_dump_json(indent=2) if args.json else
           f"deleted {len(report.deleted_tasks)} task(s), {report.deleted_blobs} blob(s), freed {report.freed_bytes} bytes;"
           f" now {report.stats.total_bytes} bytes (cap {report.stats.cap_bytes})")
@@ -225,34 +230,26 @@ def build_parser() -> argparse.ArgumentParser:
     srch.add_argument("--k", type=int, default=10)
     srch.add_argument("--json", action="store_true")
     srch.set_defaults(func=cmd_search)
-    res = sub.add_parser("resume", help="continue an interrupted or restored task from its last checkpoint")
-    res.add_argument("task")
-    res.add_argument("--workspace", "-w", default=".")
+    def command(name: str, help: str, func, *, task: bool = False) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help)
+        if task:
+            p.add_argument("task")
+        p.add_argument("--workspace", "-w", default=".")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(func=func)
+        return p
+
+    res = command("resume", "continue an interrupted or restored task from its last checkpoint", cmd_resume, task=True)
     res.add_argument("--model", help="override the model the task started with")
-    res.add_argument("--json", action="store_true")
     res.add_argument("--quiet", "-q", action="store_true")
-    res.set_defaults(func=cmd_resume)
-    tasks = sub.add_parser("tasks", help="list the workspace's tasks (interrupted ones can be resumed)")
-    tasks.add_argument("--workspace", "-w", default=".")
-    tasks.add_argument("--json", action="store_true")
-    tasks.set_defaults(func=cmd_tasks)
-    cps = sub.add_parser("checkpoints", help="list a task's checkpoints")
-    cps.add_argument("task")
-    cps.add_argument("--workspace", "-w", default=".")
-    cps.add_argument("--json", action="store_true")
-    cps.set_defaults(func=cmd_checkpoints)
-    rst = sub.add_parser("restore", help="restore files and/or task state to a checkpoint (0 = task start)")
-    rst.add_argument("task")
+    command("tasks", "list the workspace's tasks (interrupted ones can be resumed)", cmd_tasks)
+    command("checkpoints", "list a task's checkpoints", cmd_checkpoints, task=True)
+    rst = command("restore", "restore files and/or task state to a checkpoint (0 = task start)", cmd_restore,
+                  task=True)
     rst.add_argument("checkpoint", type=int)
     rst.add_argument("--mode", choices=["files", "task", "both"], default="both")
-    rst.add_argument("--workspace", "-w", default=".")
-    rst.add_argument("--json", action="store_true")
-    rst.set_defaults(func=cmd_restore)
-    gc = sub.add_parser("gc", help="delete old tasks' checkpoint data beyond the workspace cap")
-    gc.add_argument("--workspace", "-w", default=".")
+    gc = command("gc", "delete old tasks' checkpoint data beyond the workspace cap", cmd_gc)
     gc.add_argument("--keep-days", type=float, help="also delete finished tasks older than this")
-    gc.add_argument("--json", action="store_true")
-    gc.set_defaults(func=cmd_gc)
     return ap
 
 

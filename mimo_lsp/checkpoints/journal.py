@@ -67,38 +67,34 @@ class JournalError(RuntimeError):
     """The journal cannot be opened or read; the message names the file and what is wrong."""
 
 
-class Intent(BaseModel):
+class ActionFields(BaseModel):
+    task_id: str
+    step: int
+    node_id: str
+    tool: str
+    args: dict[str, Any]
+    thought: str
+    model_seq: int
+    started: float
+    intents: list[FileChange] = []  # pre-images of the files the action named before it ran
+
+
+class Intent(ActionFields):
     """What an action is about to do, logged before it runs."""
 
     intent_id: str
-    task_id: str
-    step: int
-    node_id: str
-    tool: str
-    args: dict[str, Any]
-    thought: str
-    model_seq: int
-    started: float
-    intents: list[FileChange] = []
 
 
-class ActionRecord(BaseModel):
+class ActionRecord(ActionFields):
+    """A journaled action: a checkpoint (`done`) or an interrupted action undone on resume (`rolled_back`)."""
+
     id: int
-    task_id: str
-    step: int
-    node_id: str
-    tool: str
-    args: dict[str, Any]
-    thought: str
-    state: str  # started | done | rolled_back
+    state: str
     observation: str | None
     ok: bool | None
-    model_seq: int
     abandoned: bool
-    started: float
     finished: float | None
     changes: list[FileChange] = []
-    intents: list[FileChange] = []
 
 
 class CheckpointJournal:
