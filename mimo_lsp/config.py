@@ -46,6 +46,8 @@ class AgentSettings(BaseModel):
     command_timeout_s: float = Field(120.0, gt=0)
     check_timeout_s: float = Field(900.0, gt=0)
     observation_chars: int = Field(4000, ge=200)
+    # A node that fails leaves no half-done work: its files go back to the checkpoint before it.
+    rollback_failed_nodes: bool = True
 
 
 class CheckpointSettings(BaseModel):

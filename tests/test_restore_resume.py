@@ -195,3 +195,36 @@ def test_disk_full_mid_action_keeps_the_journal_consistent(calc_workspace: Path,
                         task_id=task.task_id, resume=True)
     assert resumed.run().outcome == "unverified"
     assert tree(calc_workspace) == tree(reference)
+
+
+def test_failed_node_is_rolled_back_but_user_edits_stay(calc_workspace: Path):
+    original = tree(calc_workspace)
+    replies = [PLAN,
+               step("edit_file", path="calc.py", search="return a - b", replace="return a * b"),
+               step("run_command", command="echo junk > junk.txt && echo user > user.txt"),
+               step("read_file", path="calc.py"), step("read_file", path="calc.py"), step("read_file", path="calc.py")]
+    task = AgentTask("x", calc_workspace, ScriptedChatModel(replies), Settings(), lambda e: None)
+    # The user saves a file of their own while the node runs (between two steps).
+    real_act = task.act
+
+    def act(node_id, n, action, thought):
+        if n == 2:
+            (calc_workspace / "test_calc.py").write_text("# the user's\n")
+        return real_act(node_id, n, action, thought)
+
+    task.act = act
+    result = task.run()
+    assert result.outcome == "failed" and "loop" in result.reason and "rolled back 3 file(s)" in result.reason
+    now = tree(calc_workspace)
+    assert now["test_calc.py"][0] == b"# the user's\n"
+    assert {k: v for k, v in now.items() if k != "test_calc.py"} == \
+        {k: v for k, v in original.items() if k != "test_calc.py"}
+
+
+def test_long_output_is_journaled_whole(calc_workspace: Path):
+    replies = [PLAN, step("run_command", command="seq 1 20000"), step("finish", summary="ok")]
+    task, _ = run_task(calc_workspace, replies)
+    svc = CheckpointService(calc_workspace)
+    (cmd,) = [a for a in svc.journal.actions(task.task_id) if a.tool == "run_command"]
+    assert "chars cut" in cmd.observation and cmd.observation_blob
+    assert svc.blobs.get(cmd.observation_blob).decode().splitlines()[-1] == "20000"

@@ -25,7 +25,7 @@ from mimo_lsp.agent.planner import make_plan
 from mimo_lsp.agent.replay import ActionReplay, JournaledModel, ReplayDiverged
 from mimo_lsp.checkpoints.blobs import BlobStore
 from mimo_lsp.checkpoints.journal import EXTERNAL_TOOL, ROLLBACK_TOOL, CheckpointJournal, JournalError
-from mimo_lsp.checkpoints.restore import change_diff, diff_between
+from mimo_lsp.checkpoints.restore import change_diff, diff_between, restore_files
 from mimo_lsp.checkpoints.tracker import FileChange, WorkspaceTracker
 from mimo_lsp.config import Settings
 from mimo_lsp.fsutil import write_image
@@ -171,14 +171,16 @@ class AgentTask:
         self.blobs = BlobStore(self.data_dir / "blobs", fsync=settings.checkpoints.fsync)
         self.tracker = WorkspaceTracker(self.workspace, self.blobs, settings.checkpoints.max_blob_bytes,
                                         watch=settings.checkpoints.watch)
-        self.tools = ToolContext(self.workspace, settings.agent.command_timeout_s, settings.agent.observation_chars,
-                                 search, buffer_guard, self.cancel_event)
+        self.tools = ToolContext(self.workspace, command_timeout_s=settings.agent.command_timeout_s,
+                                 observation_chars=settings.agent.observation_chars, search=search,
+                                 buffer_guard=buffer_guard, cancel=self.cancel_event)
         self.tokens = TokenBatcher(emit, self.cancel_event)
         self.lock = TaskLock(self.data_dir, self.task_id)
         self.model: JournaledModel | None = None
         self.replay = ActionReplay([])
         self.steps = 0
         self.checkpoints: list[dict[str, Any]] = []
+        self.last_action_id = 0  # the latest checkpoint of this task (0 = task start)
         self.rolled_back: list[str] = []
         self.plan: Plan | None = None
         self.status = "created"
@@ -200,9 +202,24 @@ class AgentTask:
             self.blobs.close()
             self.journal.close()
             self.lock.release()
+        self._auto_gc()
         # Announced only once the task is no longer live: a client may restore or resume right away.
         self.emit(done)
         return result
+
+    def _auto_gc(self) -> None:
+        """Keep the workspace under its checkpoint cap: best effort, never fails the task."""
+        from mimo_lsp.checkpoints.service import CheckpointService
+
+        try:
+            svc = CheckpointService(self.workspace, cap_bytes=self.settings.checkpoints.max_workspace_bytes)
+            try:
+                if svc.stats().total_bytes > svc.cap_bytes:
+                    svc.gc()
+            finally:
+                svc.close()
+        except Exception:
+            pass  # e.g. another task is running in this workspace: the next one will collect
 
     def _run_locked(self) -> tuple[TaskResult, DoneEvent]:
         self.status = "running"
@@ -320,10 +337,11 @@ class AgentTask:
                 continue
             self.emit(NodeEvent(task_id="", node_id=node.id, status="running", detail=node.title))
             self.tokens.purpose = f"node:{node.id}"
+            node_start = self.last_action_id
             result = runner.run(self.goal, plan_lines, node, self.check, self.steps)
             self.tokens.flush()
             if not result.ok:
-                failed[node.id] = result.detail
+                failed[node.id] = result.detail + self._rollback_node(node_start)
             self.emit(NodeEvent(task_id="", node_id=node.id, status="done" if result.ok else "failed",
                                 detail=result.detail))
         if self.cancel_event.is_set():
@@ -340,6 +358,19 @@ class AgentTask:
             return "failed", f"{len(failed)} node(s) failed: {node_note}", None
         return "unverified", "all nodes finished; no acceptance check was given", None
 
+    def _rollback_node(self, checkpoint_id: int) -> str:
+        """Failed node: its files back to the checkpoint before it (unless replaying: already journaled)."""
+        if not self.settings.agent.rollback_failed_nodes or self.replay or self.cancel_event.is_set():
+            return ""
+        report = restore_files(self.task_id, checkpoint_id, "files", self.journal, self.tracker, self.blobs,
+                               step=self.steps)
+        if not report.restored and not report.conflicts:
+            return ""
+        note = f"; rolled back {len(report.restored)} file(s) to checkpoint {checkpoint_id}"
+        if report.conflicts:
+            note += f" (left alone, changed by someone else: {', '.join(c.path for c in report.conflicts)})"
+        return note
+
     def act(self, node_id: str, step: int, action: Any, thought: str) -> ToolResult:
         """Run one action with a checkpoint around it (or serve it from the journal when resuming)."""
         t0 = time.perf_counter()
@@ -347,6 +378,7 @@ class AgentTask:
         args = action.model_dump(exclude={"tool"})
         recorded = self.replay.take(step, action.tool, args)
         if recorded is not None:
+            self.last_action_id = recorded.id
             result = ToolResult(ok=bool(recorded.ok), output=recorded.observation or "")
             self._emit_step(node_id, step, action.tool, args, thought, result, recorded.id, recorded.changes, True)
             return result
@@ -371,7 +403,10 @@ class AgentTask:
             changes, states = self.tracker.commit_command()
         else:
             changes, states = self.tracker.commit(targets)
-        action_id = self.journal.finish_action(intent, result.output, result.ok, changes, states)
+        full = self.blobs.put(result.full_output.encode("utf-8")) if result.full_output else None
+        action_id = self.journal.finish_action(intent, result.output, result.ok, changes, states,
+                                               observation_blob=full)
+        self.last_action_id = action_id
         t_report = time.perf_counter()
         self._emit_step(node_id, step, action.tool, args, thought, result, action_id, changes, False)
         if self.step_timings is not None:

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS actions (
   id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, step INTEGER NOT NULL,
   node_id TEXT NOT NULL, tool TEXT NOT NULL, args_json TEXT NOT NULL, thought TEXT NOT NULL,
   state TEXT NOT NULL, observation TEXT, ok INTEGER, model_seq INTEGER NOT NULL DEFAULT 0,
-  abandoned INTEGER NOT NULL DEFAULT 0, started REAL NOT NULL, finished REAL, intent_id TEXT
+  abandoned INTEGER NOT NULL DEFAULT 0, started REAL NOT NULL, finished REAL, intent_id TEXT,
+  observation_blob TEXT
 );
 CREATE INDEX IF NOT EXISTS actions_task ON actions(task_id, id);
 CREATE TABLE IF NOT EXISTS intents (
@@ -94,6 +95,7 @@ class ActionRecord(ActionFields):
     ok: bool | None
     abandoned: bool
     finished: float | None
+    observation_blob: str | None = None  # the whole output when `observation` was cut
     changes: list[FileChange] = []
 
 
@@ -107,8 +109,9 @@ class CheckpointJournal:
             self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
             self._db.executescript(SCHEMA)
             cols = {r[1] for r in self._db.execute("PRAGMA table_info(actions)")}
-            if "intent_id" not in cols:  # journals written before the intent log
-                self._db.execute("ALTER TABLE actions ADD COLUMN intent_id TEXT")
+            for col in ("intent_id", "observation_blob"):  # journals written by earlier versions
+                if col not in cols:
+                    self._db.execute(f"ALTER TABLE actions ADD COLUMN {col} TEXT")
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"checkpoint journal {db_path} is unreadable ({exc}); move it aside to start afresh") from exc
@@ -198,7 +201,8 @@ class CheckpointJournal:
         return intent
 
     def finish_action(self, intent: Intent, observation: str, ok: bool, changes: list[FileChange],
-                      states: dict[str, FileState | None], state: str = "done") -> int:
+                      states: dict[str, FileState | None], state: str = "done",
+                      observation_blob: str | None = None) -> int:
         """The checkpoint: the action, its observation, file changes and new known states, atomically."""
         with self._lock:
             cur = self._db.cursor()
@@ -206,10 +210,10 @@ class CheckpointJournal:
             try:
                 cur.execute(
                     "INSERT INTO actions(task_id, step, node_id, tool, args_json, thought, state, observation, ok,"
-                    " model_seq, started, finished, intent_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " model_seq, started, finished, intent_id, observation_blob) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (intent.task_id, intent.step, intent.node_id, intent.tool, json.dumps(intent.args),
                      intent.thought, state, observation, int(ok), intent.model_seq, intent.started, time.time(),
-                     intent.intent_id))
+                     intent.intent_id, observation_blob))
                 action_id = int(cur.lastrowid)
                 if intent.intents:
                     cur.executemany("INSERT INTO intents VALUES (?,?,?,?)",
@@ -264,7 +268,7 @@ class CheckpointJournal:
     def actions(self, task_id: str, include_abandoned: bool = True) -> list[ActionRecord]:
         rows = self._query(
             "SELECT id, task_id, step, node_id, tool, args_json, thought, state, observation, ok, model_seq, abandoned,"
-            " started, finished FROM actions WHERE task_id=?" + ("" if include_abandoned else " AND abandoned=0")
+            " started, finished, observation_blob FROM actions WHERE task_id=?" + ("" if include_abandoned else " AND abandoned=0")
             + " ORDER BY id", (task_id,))
         changes: dict[int, list[FileChange]] = {}
         for a, path, pre, post, pre_mode, post_mode, captured in self._query(
@@ -281,7 +285,8 @@ class CheckpointJournal:
             out.append(ActionRecord(
                 id=r[0], task_id=r[1], step=r[2], node_id=r[3], tool=r[4], args=json.loads(r[5]), thought=r[6],
                 state=r[7], observation=r[8], ok=None if r[9] is None else bool(r[9]), model_seq=r[10],
-                abandoned=bool(r[11]), started=r[12], finished=r[13], changes=changes.get(r[0], []),
+                abandoned=bool(r[11]), started=r[12], finished=r[13], observation_blob=r[14],
+                changes=changes.get(r[0], []),
                 intents=intents.get(r[0], [])))
         return out
 
@@ -314,6 +319,8 @@ class CheckpointJournal:
             refs.update(x for x in (pre, post) if x)
         for (pre,) in self._query("SELECT pre FROM intents WHERE pre IS NOT NULL"):
             refs.add(pre)
+        for (blob,) in self._query("SELECT observation_blob FROM actions WHERE observation_blob IS NOT NULL"):
+            refs.add(blob)
         return refs
 
     def delete_task(self, task_id: str) -> None:

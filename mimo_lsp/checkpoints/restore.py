@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from mimo_lsp.checkpoints.blobs import BlobStore
 from mimo_lsp.checkpoints.diffs import unified_diff
-from mimo_lsp.checkpoints.journal import ActionRecord, CheckpointJournal, RESTORE_TOOL
+from mimo_lsp.checkpoints.journal import EXTERNAL_TOOL, RESTORE_TOOL, ActionRecord, CheckpointJournal
 from mimo_lsp.checkpoints.tracker import FileChange, WorkspaceTracker
 from mimo_lsp.fsutil import write_image
 
@@ -64,9 +64,14 @@ def restore_files(task_id: str, checkpoint_id: int, mode: RestoreMode, journal: 
     if checkpoint_id and not any(a.id == checkpoint_id and a.state == "done" for a in actions):
         raise KeyError(f"task {task_id} has no checkpoint {checkpoint_id}")
     target, latest = images_at(actions, checkpoint_id)
+    # Files someone else changed during the task are theirs: never reverted, reported instead.
+    external = {c.path for a in actions if a.tool == EXTERNAL_TOOL and a.id > checkpoint_id for c in a.changes}
     root = tracker.root
     to_write: list[str] = []
     for path in sorted(target):
+        if path in external:
+            report.conflicts.append(Conflict(path=path, reason="changed outside the agent during the task"))
+            continue
         want = target[path]
         current = tracker.read(path)  # also stores what is there now
         now = current.digest if current else None

@@ -67,7 +67,8 @@ class AgentStep(BaseModel):
 
 class ToolResult(BaseModel):
     ok: bool
-    output: str
+    output: str  # what the model sees: long output cut in the middle
+    full_output: str | None = None  # the whole output when `output` was cut (journaled as a blob)
 
 
 class ToolError(Exception):
@@ -84,6 +85,7 @@ class ToolContext:
     workspace: Path
     command_timeout_s: float = 120.0
     observation_chars: int = 4000
+    output_cap_chars: int = 2_000_000  # a command's whole output kept for the journal, at most
     search: SearchFn | None = None
     buffer_guard: BufferGuard | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -126,7 +128,8 @@ def run_tool(action: BaseModel, ctx: ToolContext) -> ToolResult:
         out, ok = f"refused: {exc}", False
     except OSError as exc:
         out, ok = f"error: {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})", False
-    return ToolResult(ok=ok, output=truncate(out, ctx.observation_chars))
+    shown = truncate(out, ctx.observation_chars)
+    return ToolResult(ok=ok, output=shown, full_output=out if shown != out else None)
 
 
 def truncate(text: str, limit: int) -> str:

@@ -44,7 +44,7 @@ def run_shell(command: str, cwd, timeout_s: float, cancel=None, limit: int = 400
 def run_command(a: RunCommand, ctx: ToolContext) -> str:
     timeout = min(a.timeout_s, ctx.command_timeout_s)
     try:
-        code, out, killed = run_shell(a.command, ctx.workspace, timeout, ctx.cancel, ctx.observation_chars)
+        code, out, killed = run_shell(a.command, ctx.workspace, timeout, ctx.cancel, ctx.output_cap_chars)
     except OSError as exc:
         raise ToolError(f"cannot start command: {exc}") from exc
     if killed:
