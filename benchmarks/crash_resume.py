@@ -138,11 +138,18 @@ def main() -> None:
             lost += outcome["lost"]
             live = [r[2] for r in checkpoints(ws) if r[3] in AGENT_TOOLS and not r[4]]
             duplicated += len(live) - len(set(live))
-            same = tree(ws) == expected and outcome["result"]["outcome"] == "unverified"
+            got = tree(ws)
+            same = got == expected and outcome["result"]["outcome"] == "unverified"
             identical += same
             print(f"run {i + 1:>3}: kills {outcome['kills']}, identical {same}, steps {len(set(live))}/{steps}",
                   flush=True)
-            shutil.rmtree(ws)
+            if not same:
+                differ = sorted(k for k in set(got) | set(expected) if got.get(k) != expected.get(k))
+                kept = Path(tempfile.mkdtemp(prefix="mimo-crash-failed-"))
+                shutil.move(str(ws), kept / ws.name)
+                print(f"    differs: {differ[:10]}; outcome {outcome['result']['outcome']}; kept in {kept}")
+            else:
+                shutil.rmtree(ws)
         result = {"runs": args.runs, "identical": identical, "lost_checkpoints": lost,
                   "duplicated_actions": duplicated, "kills": kills, "steps_per_run": steps,
                   "uninterrupted_run_s": round(duration, 2), "seed": args.seed}

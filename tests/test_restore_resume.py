@@ -228,3 +228,21 @@ def test_long_output_is_journaled_whole(calc_workspace: Path):
     (cmd,) = [a for a in svc.journal.actions(task.task_id) if a.tool == "run_command"]
     assert "chars cut" in cmd.observation and cmd.observation_blob
     assert svc.blobs.get(cmd.observation_blob).decode().splitlines()[-1] == "20000"
+
+
+def test_a_command_orphaned_by_the_kill_is_stopped_before_resume(calc_workspace: Path, tmp_path: Path):
+    script = write_script(tmp_path / "orphan.json", [
+        PLAN, step("run_command", command="sleep 1.5; echo once >> late.txt"), step("finish", summary="ok")])
+    proc = _mimo("run", "-w", str(calc_workspace), "--model", script, "--quiet", "--json", "work")
+    log = calc_workspace / ".mimo" / "intents.log"
+    deadline = time.time() + 60
+    while not (log.exists() and b"run_command" in log.read_bytes()) and time.time() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # the command is sleeping now
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    task_id = json.loads(_mimo("tasks", "-w", str(calc_workspace), "--json").communicate()[0])[0]["id"]
+    out, err = _mimo("resume", task_id, "-w", str(calc_workspace), "--json", "--quiet").communicate(timeout=60)
+    assert json.loads(out)["outcome"] == "unverified", err
+    time.sleep(2.0)  # an orphan that survived would write its line by now
+    assert (calc_workspace / "late.txt").read_text() == "once\n"

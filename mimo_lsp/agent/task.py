@@ -30,6 +30,7 @@ from mimo_lsp.checkpoints.tracker import FileChange, WorkspaceTracker
 from mimo_lsp.config import Settings
 from mimo_lsp.fsutil import write_image
 from mimo_lsp.llm.port import ChatModel, ModelError
+from mimo_lsp.tools.shell import kill_recorded_group
 from mimo_lsp.tools.registry import BufferGuard, SearchFn, ToolContext, ToolResult, run_tool, write_targets
 from mimo_lsp.workspace import IgnoreRules, iter_files, state_dir
 
@@ -173,7 +174,8 @@ class AgentTask:
                                         watch=settings.checkpoints.watch)
         self.tools = ToolContext(self.workspace, command_timeout_s=settings.agent.command_timeout_s,
                                  observation_chars=settings.agent.observation_chars, search=search,
-                                 buffer_guard=buffer_guard, cancel=self.cancel_event)
+                                 buffer_guard=buffer_guard, cancel=self.cancel_event,
+                                 group_file=self.data_dir / "tasks" / f"{self.task_id}.pgid")
         self.tokens = TokenBatcher(emit, self.cancel_event)
         self.lock = TaskLock(self.data_dir, self.task_id)
         self.model: JournaledModel | None = None
@@ -269,6 +271,9 @@ class AgentTask:
     def _recover_interrupted(self) -> list[str]:
         """A started-but-unfinished action: journal its partial effects, then undo them exactly."""
         interrupted = self.journal.pending_intents(self.task_id)
+        # A command the crash interrupted may still be running (orphaned): stop it before looking.
+        assert self.tools.group_file is not None
+        kill_recorded_group(self.tools.group_file)
         changed = set(self.tracker.changed_since_known())
         mine: set[str] = set()
         for a in interrupted:

@@ -86,6 +86,7 @@ class ToolContext:
     command_timeout_s: float = 120.0
     observation_chars: int = 4000
     output_cap_chars: int = 2_000_000  # a command's whole output kept for the journal, at most
+    group_file: Path | None = None  # where a running command's process group is recorded (crash cleanup)
     search: SearchFn | None = None
     buffer_guard: BufferGuard | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
