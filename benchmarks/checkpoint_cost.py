@@ -94,7 +94,8 @@ def du(path: Path) -> int:
 
 
 def run_ours(ws: Path, targets: list[str], commands: list[str]) -> dict:
-    task = AgentTask("benchmark", ws, ScriptedChatModel([]), Settings(), lambda e: None, task_id="bench")
+    task = AgentTask("benchmark", ws, ScriptedChatModel([]), Settings(), lambda e: None, task_id="bench",
+                     confirm=lambda request: "yes")
     task.step_timings = []
     task.lock.acquire()
     t0 = time.perf_counter()

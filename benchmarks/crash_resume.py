@@ -86,7 +86,7 @@ def new_workspace(base: Path, name: str) -> Path:
 def run_until_done(ws: Path, model: str, rng: random.Random, duration: float, rekill: float) -> dict:
     kills = 0
     lost = 0
-    proc = mimo("run", "-w", str(ws), "--model", model, "--quiet", "--json", "work")
+    proc = mimo("run", "-w", str(ws), "--model", model, "--quiet", "--json", "--yes", "work")
     time.sleep(rng.uniform(0.3, duration))
     while True:
         if proc.poll() is None:
@@ -97,9 +97,9 @@ def run_until_done(ws: Path, model: str, rng: random.Random, duration: float, re
             return {"kills": kills, "lost": lost, "result": json.loads(out)}
         before = checkpoints(ws)
         if not before:  # killed before the task was journaled: start it again
-            proc = mimo("run", "-w", str(ws), "--model", model, "--quiet", "--json", "work")
+            proc = mimo("run", "-w", str(ws), "--model", model, "--quiet", "--json", "--yes", "work")
         else:
-            proc = mimo("resume", before[0][1], "-w", str(ws), "--quiet", "--json")
+            proc = mimo("resume", before[0][1], "-w", str(ws), "--quiet", "--json", "--yes")
         if rng.random() < rekill:
             time.sleep(rng.uniform(0.2, duration / 2))
         else:
@@ -124,7 +124,7 @@ def main() -> None:
         model = f"scripted:{model_file}"
         ref = new_workspace(base, "reference")
         t0 = time.perf_counter()
-        out, err = mimo("run", "-w", str(ref), "--model", model, "--quiet", "--json", "work").communicate()
+        out, err = mimo("run", "-w", str(ref), "--model", model, "--quiet", "--json", "--yes", "work").communicate()
         duration = time.perf_counter() - t0
         ref_result = json.loads(out)
         assert ref_result["outcome"] == "unverified", (ref_result["reason"], err)

@@ -58,6 +58,23 @@ class ConsoleReporter:
             c.print(e.reason, markup=False)
 
 
+def make_confirm(args: argparse.Namespace, console):
+    """--yes answers every `ask` with yes; a terminal gets a prompt; otherwise `ask` means no."""
+    if getattr(args, "yes", False):
+        return lambda request: "yes"
+    if not sys.stdin.isatty():
+        return None
+
+    def ask(request: dict) -> str | None:
+        console.print(f"[yellow]mimo wants to run {request['tool']}:[/] {request['subject']}\n  ({request['reason']})",
+                      highlight=False)
+        answer = input("  allow? [y]es / [n]o / [a]lways / ne[v]er: ").strip().lower()
+        return {"y": "yes", "yes": "yes", "a": "always", "always": "always", "v": "never", "never": "never"}.get(
+            answer, "no")
+
+    return ask
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from mimo_lsp.agent.task import AgentTask
     from mimo_lsp.index.service import IndexService
@@ -77,7 +94,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     index = IndexService()
     try:
         task = AgentTask(args.goal, workspace, model, layered.settings, sink, check=args.check,
-                         search=index.searcher(workspace))
+                         search=index.searcher(workspace), confirm=make_confirm(args, reporter.console))
     except (ValueError, OSError) as exc:
         return _fail(str(exc))
     sink.task_id = task.task_id
@@ -105,7 +122,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     reporter = ConsoleReporter(quiet=args.quiet, to_stderr=args.json)
     sink = SequencedSink(args.task, reporter)
     task = AgentTask("", workspace, model, layered.settings, sink, task_id=args.task, resume=True,
-                     search=IndexService().searcher(workspace))
+                     search=IndexService().searcher(workspace), confirm=make_confirm(args, reporter.console))
     signal.signal(signal.SIGINT, lambda *_: task.cancel())
     try:
         result = task.run()
@@ -219,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model", help="GGUF path, manifest name, or scripted:FILE.json")
     run.add_argument("--json", action="store_true", help="print one JSON object at the end")
     run.add_argument("--quiet", "-q", action="store_true")
+    run.add_argument("--yes", "-y", action="store_true", help="answer yes when the policy asks (deny stays deny)")
     run.set_defaults(func=cmd_run)
     idx = sub.add_parser("index", help="build or update the workspace index")
     idx.add_argument("path", nargs="?", default=".")
@@ -242,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     res = command("resume", "continue an interrupted or restored task from its last checkpoint", cmd_resume, task=True)
     res.add_argument("--model", help="override the model the task started with")
     res.add_argument("--quiet", "-q", action="store_true")
+    res.add_argument("--yes", "-y", action="store_true", help="answer yes when the policy asks (deny stays deny)")
     command("tasks", "list the workspace's tasks (interrupted ones can be resumed)", cmd_tasks)
     command("checkpoints", "list a task's checkpoints", cmd_checkpoints, task=True)
     rst = command("restore", "restore files and/or task state to a checkpoint (0 = task start)", cmd_restore,

@@ -11,6 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mimo_lsp.safety.policy import Rule
+from mimo_lsp.safety.sandbox import SandboxSettings
+
 try:  # Python >= 3.11
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - 3.10
@@ -62,11 +65,21 @@ class CheckpointSettings(BaseModel):
     max_workspace_bytes: int = Field(2 << 30, ge=0)
 
 
+class SafetySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # Appended after the defaults (mimo_lsp/safety/policy.py), layer by layer: the last match wins.
+    rules: list[Rule] = Field(default_factory=list)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    # Unanswered confirmations count as "no" after this long.
+    confirm_timeout_s: float = Field(300.0, gt=0)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     model: ModelSettings = Field(default_factory=ModelSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
+    safety: SafetySettings = Field(default_factory=SafetySettings)
 
 
 def user_config_path() -> Path:
@@ -93,7 +106,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in top.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if key == "rules" and isinstance(value, list) and isinstance(out.get(key), list):
+            out[key] = out[key] + value  # policy rules accumulate across layers; the last match wins
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _deep_merge(out[key], value)
         else:
             out[key] = value

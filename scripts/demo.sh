@@ -7,7 +7,8 @@ WS="$(mktemp -d "${TMPDIR:-/tmp}/mimo-demo-XXXXXX")/calculator"
 cp -r examples/calculator "$WS"
 echo "workspace: $WS"
 set +e
-.venv/bin/mimo run --workspace "$WS" --check "$PWD/.venv/bin/python -m pytest -q -p no:cacheprovider -p no:asyncio" "$GOAL"
+# --yes: commands the policy would ask about run (inside the bubblewrap sandbox); denied ones stay denied.
+.venv/bin/mimo run --yes --workspace "$WS" --check "$PWD/.venv/bin/python -m pytest -q -p no:cacheprovider -p no:asyncio" "$GOAL"
 rc=$?
 set -e
 echo "exit code $rc (0 = verified; 1 = the goal was not verified: a 135M model usually fails it, honestly)"

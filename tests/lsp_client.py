@@ -34,6 +34,14 @@ class MimoTestClient:
         self._done: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
         for kind in KINDS:
             client.feature(f"mimo/task/{kind}")(self._collector(kind))
+        # Confirmations (window/showMessageRequest): answered with `self.answer` ("Yes", "No", "Always",
+        # "Never", or None for no answer), each request recorded.
+        self.answer: str | None = "Yes"
+        self.confirmations: list[str] = []
+        def on_confirm(_client: LanguageClient, params: types.ShowMessageRequestParams):
+            return self._on_confirm(_client, params)
+
+        client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)(on_confirm)
 
     def _collector(self, kind: str):
         def on_event(_client: LanguageClient, params: Any) -> None:
@@ -44,6 +52,10 @@ class MimoTestClient:
                 self._done[event["taskId"]].set()
 
         return on_event
+
+    def _on_confirm(self, _client: LanguageClient, params: types.ShowMessageRequestParams):
+        self.confirmations.append(params.message)
+        return None if self.answer is None else types.MessageActionItem(title=self.answer)
 
     async def command(self, name: str, *args: Any) -> Any:
         return await self.client.workspace_execute_command_async(

@@ -23,6 +23,7 @@ from mimo_lsp.config import Settings
 from mimo_lsp.llm.scripted import ScriptedChatModel
 from tests.conftest import write_script
 
+YES = lambda request: "yes"  # noqa: E731  (the user confirms every asked command)
 PLAN = {"nodes": [{"id": "work", "title": "do the work", "depends_on": [], "expected_output": "done"}]}
 
 
@@ -60,7 +61,7 @@ def run_task(ws: Path, replies: list, settings: Settings | None = None) -> tuple
         if isinstance(event, CheckpointEvent):
             snapshots[event.checkpoint_id] = tree(ws)
 
-    task = AgentTask("do the work", ws, ScriptedChatModel(replies), settings or Settings(), sink)
+    task = AgentTask("do the work", ws, ScriptedChatModel(replies), settings or Settings(), sink, confirm=YES)
     task.result = task.run()
     return task, snapshots
 
@@ -104,7 +105,7 @@ def test_task_restore_then_resume_continues_from_that_checkpoint(calc_workspace:
     assert tree(calc_workspace) == snaps[cp_ids[1]]
     assert svc.journal.task(task.task_id)["status"] == "restored"
     model = ScriptedChatModel(EDITS)
-    resumed = AgentTask("", calc_workspace, model, Settings(), lambda e: None, task_id=task.task_id, resume=True)
+    resumed = AgentTask("", calc_workspace, model, Settings(), lambda e: None, task_id=task.task_id, resume=True, confirm=YES)
     result = resumed.run()
     assert result.outcome == "unverified", result.reason
     assert tree(calc_workspace) == tree(reference)
@@ -142,9 +143,9 @@ def test_kill_9_then_resume_loses_nothing_and_repeats_nothing(tmp_path: Path, ca
     (calc_workspace / ".mimo" / "config.toml").write_text("[agent]\nmax_steps_per_node = 20\n")
     reference = tmp_path / "reference"
     subprocess.run(["cp", "-a", str(calc_workspace), str(reference)], check=True)
-    ref = _mimo("run", "-w", str(reference), "--model", script, "--quiet", "--json", "work")
+    ref = _mimo("run", "-w", str(reference), "--model", script, "--quiet", "--json", "--yes", "work")
     assert ref.wait(120) == 0, ref.communicate()
-    proc = _mimo("run", "-w", str(calc_workspace), "--model", script, "--quiet", "--json", "work")
+    proc = _mimo("run", "-w", str(calc_workspace), "--model", script, "--quiet", "--json", "--yes", "work")
     deadline = time.time() + 60
     while len(_done_actions(calc_workspace)) < kill_after and time.time() < deadline:
         time.sleep(0.01)
@@ -156,7 +157,7 @@ def test_kill_9_then_resume_loses_nothing_and_repeats_nothing(tmp_path: Path, ca
     task_id = before[0][1]
     listed = json.loads(_mimo("tasks", "-w", str(calc_workspace), "--json").communicate()[0])
     assert [t["status"] for t in listed if t["id"] == task_id] == ["interrupted"]
-    out, err = _mimo("resume", task_id, "-w", str(calc_workspace), "--json", "--quiet").communicate(timeout=120)
+    out, err = _mimo("resume", task_id, "-w", str(calc_workspace), "--json", "--quiet", "--yes").communicate(timeout=120)
     result = json.loads(out)
     assert result["outcome"] == "unverified", (result["reason"], err)
     assert tree(calc_workspace) == tree(reference)
@@ -192,7 +193,7 @@ def test_disk_full_mid_action_keeps_the_journal_consistent(calc_workspace: Path,
     journal.close()
     monkeypatch.setattr(BlobStore, "put", real_put)
     resumed = AgentTask("", calc_workspace, ScriptedChatModel(EDITS), Settings(), lambda e: None,
-                        task_id=task.task_id, resume=True)
+                        task_id=task.task_id, resume=True, confirm=YES)
     assert resumed.run().outcome == "unverified"
     assert tree(calc_workspace) == tree(reference)
 
@@ -203,7 +204,7 @@ def test_failed_node_is_rolled_back_but_user_edits_stay(calc_workspace: Path):
                step("edit_file", path="calc.py", search="return a - b", replace="return a * b"),
                step("run_command", command="echo junk > junk.txt && echo user > user.txt"),
                step("read_file", path="calc.py"), step("read_file", path="calc.py"), step("read_file", path="calc.py")]
-    task = AgentTask("x", calc_workspace, ScriptedChatModel(replies), Settings(), lambda e: None)
+    task = AgentTask("x", calc_workspace, ScriptedChatModel(replies), Settings(), lambda e: None, confirm=YES)
     # The user saves a file of their own while the node runs (between two steps).
     real_act = task.act
 
@@ -233,7 +234,7 @@ def test_long_output_is_journaled_whole(calc_workspace: Path):
 def test_a_command_orphaned_by_the_kill_is_stopped_before_resume(calc_workspace: Path, tmp_path: Path):
     script = write_script(tmp_path / "orphan.json", [
         PLAN, step("run_command", command="sleep 1.5; echo once >> late.txt"), step("finish", summary="ok")])
-    proc = _mimo("run", "-w", str(calc_workspace), "--model", script, "--quiet", "--json", "work")
+    proc = _mimo("run", "-w", str(calc_workspace), "--model", script, "--quiet", "--json", "--yes", "work")
     log = calc_workspace / ".mimo" / "intents.log"
     deadline = time.time() + 60
     while not (log.exists() and b"run_command" in log.read_bytes()) and time.time() < deadline:
@@ -242,7 +243,7 @@ def test_a_command_orphaned_by_the_kill_is_stopped_before_resume(calc_workspace:
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     task_id = json.loads(_mimo("tasks", "-w", str(calc_workspace), "--json").communicate()[0])[0]["id"]
-    out, err = _mimo("resume", task_id, "-w", str(calc_workspace), "--json", "--quiet").communicate(timeout=60)
+    out, err = _mimo("resume", task_id, "-w", str(calc_workspace), "--json", "--quiet", "--yes").communicate(timeout=60)
     assert json.loads(out)["outcome"] == "unverified", err
     time.sleep(2.0)  # an orphan that survived would write its line by now
     assert (calc_workspace / "late.txt").read_text() == "once\n"

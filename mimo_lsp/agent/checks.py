@@ -10,11 +10,15 @@ from typing import Any
 from mimo_lsp.tools.shell import run_shell
 
 
-def run_check(command: str, workspace: Path, timeout_s: float, cancel: threading.Event | None = None) -> dict[str, Any]:
+def run_check(command: str, workspace: Path, timeout_s: float, cancel: threading.Event | None = None,
+              sandbox=None) -> dict[str, Any]:
+    """The acceptance command, sandboxed like every command (the user gave it, so no policy prompt)."""
+    from mimo_lsp.safety.sandbox import SandboxUnavailable
+
     t0 = time.monotonic()
     try:
-        code, out, killed = run_shell(command, workspace, timeout_s, cancel, limit=6000)
-    except OSError as exc:
+        code, out, killed = run_shell(command, workspace, timeout_s, cancel, limit=6000, sandbox=sandbox)
+    except (OSError, SandboxUnavailable) as exc:
         code, out, killed = None, f"cannot start: {exc}", "not started"
     return {
         "command": command,

@@ -7,6 +7,7 @@ logic runs unchanged over them and arrives exactly where it stopped, then contin
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -25,6 +26,7 @@ class JournaledModel:
         self._replay = list(recorded)
         self.replayed = 0
         self.calls = 0  # model calls so far, replayed ones included: the journal's sequence
+        self.last_input_digest = ""  # of the messages of the latest call (for the audit trail)
 
     @property
     def replaying(self) -> bool:
@@ -33,6 +35,8 @@ class JournaledModel:
     def complete(self, messages: list[ChatMessage], *, schema: dict[str, Any] | None = None,
                  max_tokens: int | None = None, temperature: float | None = None,
                  on_token: TokenCallback | None = None) -> Completion:
+        self.last_input_digest = hashlib.sha256(
+            json.dumps([m.model_dump() for m in messages], sort_keys=True).encode()).hexdigest()
         if self._replay:
             rec = json.loads(self._replay.pop(0))
             self.calls += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import threading
 import time
 import uuid
@@ -30,11 +31,17 @@ from mimo_lsp.checkpoints.tracker import FileChange, WorkspaceTracker
 from mimo_lsp.config import Settings
 from mimo_lsp.fsutil import write_image
 from mimo_lsp.llm.port import ChatModel, ModelError
-from mimo_lsp.tools.shell import kill_recorded_group
+from mimo_lsp.safety.audit import AuditTrail, audit_path, digest
+from mimo_lsp.safety.policy import Policy, default_rules
+from mimo_lsp.safety.sandbox import Sandbox
 from mimo_lsp.tools.registry import BufferGuard, SearchFn, ToolContext, ToolResult, run_tool, write_targets
+from mimo_lsp.tools.shell import kill_recorded_group
 from mimo_lsp.workspace import IgnoreRules, iter_files, state_dir
 
 AGENT_TOOLS_EXCLUDED = (EXTERNAL_TOOL, ROLLBACK_TOOL, "restore")
+# Asks the user about one risky action: {taskId, tool, subject, reason, rule} -> "yes" | "no" | "always"
+# | "never" | None (no answer: no action).
+Confirm = Callable[[dict[str, Any]], "str | None"]
 
 
 class TaskResult(BaseModel):
@@ -47,6 +54,11 @@ class TaskResult(BaseModel):
     diff: str
     check: dict[str, Any] | None = None
     rolled_back: list[str] = []
+
+
+def _exit_code(output: str) -> int | None:
+    m = re.match(r"(?:error: )?exit code (\d+)", output)
+    return int(m.group(1)) if m else None
 
 
 def new_task_id() -> str:
@@ -151,6 +163,7 @@ class AgentTask:
         search: SearchFn | None = None,
         buffer_guard: BufferGuard | None = None,
         resume: bool = False,
+        confirm: Confirm | None = None,
     ) -> None:
         if not workspace.is_dir():
             raise FileNotFoundError(f"workspace is not a directory: {workspace}")
@@ -172,10 +185,15 @@ class AgentTask:
         self.blobs = BlobStore(self.data_dir / "blobs", fsync=settings.checkpoints.fsync)
         self.tracker = WorkspaceTracker(self.workspace, self.blobs, settings.checkpoints.max_blob_bytes,
                                         watch=settings.checkpoints.watch)
+        self.policy = Policy(default_rules() + settings.safety.rules)
+        self.confirm = confirm
+        network = self.policy.decide_one("network", "*").verdict == "allow" or settings.safety.sandbox.network
+        self.sandbox = Sandbox(self.workspace, settings.safety.sandbox, network=network)
+        self.audit = AuditTrail(audit_path(self.data_dir, self.task_id))
         self.tools = ToolContext(self.workspace, command_timeout_s=settings.agent.command_timeout_s,
                                  observation_chars=settings.agent.observation_chars, search=search,
                                  buffer_guard=buffer_guard, cancel=self.cancel_event,
-                                 group_file=self.data_dir / "tasks" / f"{self.task_id}.pgid")
+                                 group_file=self.data_dir / "tasks" / f"{self.task_id}.pgid", sandbox=self.sandbox)
         self.tokens = TokenBatcher(emit, self.cancel_event)
         self.lock = TaskLock(self.data_dir, self.task_id)
         self.model: JournaledModel | None = None
@@ -240,8 +258,10 @@ class AgentTask:
         diff = self.final_diff()
         self.status = outcome
         try:
+            self.audit.append("task", "done", {"outcome": outcome, "reason": reason, "diff_digest": digest(diff)})
             self.journal.update_task(self.task_id, status="cancelled" if outcome == "cancelled" else "finished",
-                                     outcome=outcome, reason=reason)
+                                     outcome=outcome, reason=reason, audit_head=self.audit.head,
+                                     audit_count=self.audit.count)
         except Exception as exc:  # e.g. disk full: the outcome still reaches the user
             reason += f" (journal not updated: {exc})"
         done = DoneEvent(task_id="", outcome=outcome, reason=reason, diff=diff, check=check, steps=self.steps,
@@ -265,6 +285,10 @@ class AgentTask:
             self.journal.start_task(self.task_id, self.goal, self.workspace, getattr(self.live_model, "name", "?"),
                                     self.check, self.settings.model_dump_json())
         self.model = JournaledModel(self.live_model, self.journal, self.task_id, recorded)
+        self.audit.append("task", "resume" if self.resume else "start", {
+            "goal": self.goal, "check": self.check, "model": getattr(self.live_model, "name", "?"),
+            "settings_digest": digest(self.settings.model_dump_json()), "sandbox": self.sandbox.profile().model_dump(),
+            "rolled_back": self.rolled_back})
         self.tracker.start(persisted, self.data_dir)
         self.journal.save_states(self.tracker.states(), replace_all=True)
 
@@ -329,6 +353,8 @@ class AgentTask:
             self.tokens.flush()
         order = topological_order(self.plan)
         self.journal.update_task(self.task_id, plan_json=self.plan.model_dump_json())
+        if not self.replay:
+            self.audit.append("decision", "plan", {"nodes": [n.model_dump() for n in order]})
         self.emit(PlanEvent(task_id="", nodes=[n.model_dump() for n in order]))
         plan_lines = "\n".join(f"- {n.id}: {n.title}" for n in order)
         runner = NodeRunner(self.model, self.tools, self.act, self.tokens, a.max_steps_per_node,
@@ -353,7 +379,10 @@ class AgentTask:
             raise TaskCancelled()
         node_note = "; ".join(f"{k}: {v}" for k, v in failed.items())
         if self.check:
-            check = run_check(self.check, self.workspace, a.check_timeout_s, self.cancel_event)
+            check = run_check(self.check, self.workspace, a.check_timeout_s, self.cancel_event, self.sandbox)
+            self.audit.append("outcome", "check", {"command": self.check, "exit_code": check["exit_code"],
+                                                   "passed": check["passed"], "output_digest": digest(check["output"]),
+                                                   "sandbox": self.sandbox.profile().kind})
             self._record_external(*self.tracker.commit_command())  # what the check itself wrote
             if check["passed"]:
                 extra = f" (although {len(failed)} node(s) failed: {node_note})" if failed else ""
@@ -387,7 +416,8 @@ class AgentTask:
             result = ToolResult(ok=bool(recorded.ok), output=recorded.observation or "")
             self._emit_step(node_id, step, action.tool, args, thought, result, recorded.id, recorded.changes, True)
             return result
-        targets = write_targets(action, self.workspace)
+        allowed, why = self._authorize(node_id, step, action, args, thought)
+        targets = write_targets(action, self.workspace) if allowed else []
         if targets is None:
             if not self._states_saved_after_capture:
                 self.tracker.wait_captured()
@@ -402,15 +432,25 @@ class AgentTask:
         intent = self.journal.begin_action(self.task_id, step, node_id, action.tool, args, thought,
                                            self.model.calls, intents)
         t_tool = time.perf_counter()
-        result = run_tool(action, self.tools)
+        started = time.time()
+        result = run_tool(action, self.tools) if allowed else ToolResult(ok=False, output=f"refused: {why}")
         t_tool = time.perf_counter() - t_tool
         if targets is None:
             changes, states = self.tracker.commit_command()
         else:
             changes, states = self.tracker.commit(targets)
         full = self.blobs.put(result.full_output.encode("utf-8")) if result.full_output else None
+        if allowed:
+            self.audit.append("execution", action.tool, {
+                "step": step, "args": args, "sandbox": self.sandbox.profile().model_dump() if targets is None else None,
+                "argv": self.sandbox.argv(args["command"]) if targets is None else None,
+                "started": round(started, 6), "finished": round(time.time(), 6), "ok": result.ok,
+                "exit_code": _exit_code(result.output), "output_digest": digest(result.full_output or result.output)})
+        self.audit.append("outcome", action.tool, {
+            "step": step, "files": [c.model_dump(include={"path", "pre", "post", "post_mode"}) for c in changes],
+            "ok": result.ok, "effect": "none (refused)" if not allowed else "applied"})
         action_id = self.journal.finish_action(intent, result.output, result.ok, changes, states,
-                                               observation_blob=full)
+                                               observation_blob=full, audit=(self.audit.head, self.audit.count))
         self.last_action_id = action_id
         t_report = time.perf_counter()
         self._emit_step(node_id, step, action.tool, args, thought, result, action_id, changes, False)
@@ -419,6 +459,32 @@ class AgentTask:
             self.step_timings.append({"total_ms": (end - t0) * 1000, "tool_ms": t_tool * 1000,
                                       "report_ms": (end - t_report) * 1000})
         return result
+
+    def _authorize(self, node_id: str, step: int, action: Any, args: dict, thought: str) -> tuple[bool, str]:
+        """Policy, then the user's confirmation where the policy asks; both recorded in the audit trail."""
+        subject = args.get("command") or args.get("path") or ""
+        assert self.model is not None
+        self.audit.append("decision", action.tool, {"step": step, "node": node_id, "args": args, "thought": thought,
+                                                    "model_input_digest": self.model.last_input_digest})
+        decision = self.policy.decide(action.tool, subject)
+        answer: str | None = None
+        if decision.verdict == "ask":
+            request = {"taskId": self.task_id, "tool": action.tool, "subject": subject, "reason": decision.reason,
+                       "rule": decision.rule.match if decision.rule else None}
+            answer = self.confirm(request) if self.confirm is not None else None
+            if answer in ("always", "never"):
+                self.policy.remember(action.tool, subject, "allow" if answer == "always" else "deny")
+        allowed = decision.verdict == "allow" or answer in ("yes", "always")
+        self.audit.append("authorization", action.tool, {
+            "step": step, "verdict": decision.verdict, "rule": decision.rule.model_dump() if decision.rule else None,
+            "subject": decision.subject, "reason": decision.reason, "asked": decision.verdict == "ask",
+            "answer": answer, "allowed": allowed})
+        if allowed:
+            return True, ""
+        if decision.verdict == "deny":
+            return False, f"denied by policy ({decision.reason}): {decision.subject}"
+        return False, (f"not confirmed ({decision.reason}): {decision.subject}; the user answered "
+                       f"{answer or 'nothing'}. Try a different approach.")
 
     def _emit_step(self, node_id: str, step: int, tool: str, args: dict, thought: str, result: ToolResult,
                    cp_id: int, changes: list[FileChange], replayed: bool) -> None:

@@ -112,6 +112,10 @@ class CheckpointJournal:
             for col in ("intent_id", "observation_blob"):  # journals written by earlier versions
                 if col not in cols:
                     self._db.execute(f"ALTER TABLE actions ADD COLUMN {col} TEXT")
+            task_cols = {r[1] for r in self._db.execute("PRAGMA table_info(tasks)")}
+            for col, kind in (("audit_head", "TEXT"), ("audit_count", "INTEGER")):
+                if col not in task_cols:
+                    self._db.execute(f"ALTER TABLE tasks ADD COLUMN {col} {kind}")
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"checkpoint journal {db_path} is unreadable ({exc}); move it aside to start afresh") from exc
@@ -159,7 +163,7 @@ class CheckpointJournal:
                    (task_id, goal, str(workspace), model, check, settings_json, "running", now, now))])
 
     def update_task(self, task_id: str, **fields: Any) -> None:
-        allowed = {"status", "outcome", "reason", "plan_json"}
+        allowed = {"status", "outcome", "reason", "plan_json", "audit_head", "audit_count"}
         sets = {k: v for k, v in fields.items() if k in allowed}
         cols = ", ".join(f"{k}=?" for k in sets)
         self._tx([(f"UPDATE tasks SET {cols}, updated=? WHERE id=?", (*sets.values(), time.time(), task_id))])
@@ -202,7 +206,7 @@ class CheckpointJournal:
 
     def finish_action(self, intent: Intent, observation: str, ok: bool, changes: list[FileChange],
                       states: dict[str, FileState | None], state: str = "done",
-                      observation_blob: str | None = None) -> int:
+                      observation_blob: str | None = None, audit: tuple[str, int] | None = None) -> int:
         """The checkpoint: the action, its observation, file changes and new known states, atomically."""
         with self._lock:
             cur = self._db.cursor()
@@ -224,6 +228,8 @@ class CheckpointJournal:
                                      for c in changes])
                 for sql, rows in self._state_statements(states):
                     cur.executemany(sql, rows)
+                if audit is not None:  # anchor the audit chain's head: cutting records off is detectable
+                    cur.execute("UPDATE tasks SET audit_head=?, audit_count=? WHERE id=?", (*audit, intent.task_id))
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")

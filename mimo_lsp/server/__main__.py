@@ -13,7 +13,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP socket instead (debugging)")
     ap.add_argument("--log-file", help="write logs here (stderr otherwise)")
     ap.add_argument("--log-level", default="WARNING")
+    ap.add_argument("--max-message-bytes", metavar="SIZE",
+                    help="largest JSON-RPC message accepted, e.g. 16MiB (env MIMO_LSP_MAX_MESSAGE_BYTES; default 16MiB)")
+    ap.add_argument("--max-json-depth", metavar="N",
+                    help="deepest JSON nesting accepted (env MIMO_LSP_MAX_JSON_DEPTH; default 64)")
     args = ap.parse_args(argv)
+    from mimo_lsp.server.limits import Limits, serve_stdio, serve_tcp
+
+    try:
+        limits = Limits.resolve(args.max_message_bytes, args.max_json_depth)
+    except ValueError as exc:
+        ap.error(str(exc))
     logging.basicConfig(filename=args.log_file, level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from mimo_lsp.server.app import create_server
@@ -23,10 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         host, _, port = args.tcp.rpartition(":")
         if not port.isdigit():
             ap.error("--tcp expects HOST:PORT")
-        server.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        server.start_io(sys.stdin.buffer, sys.stdout.buffer)
-    return 0
+        return serve_tcp(server, host or "127.0.0.1", int(port), limits)
+    return serve_stdio(server, limits, sys.stdin.buffer, sys.stdout.buffer)
 
 
 if __name__ == "__main__":

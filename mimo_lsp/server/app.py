@@ -80,6 +80,40 @@ class MimoServer(LanguageServer):
 
         self.work_done_progress.create(token, created)
 
+    # -- confirmations of risky actions (called from task threads) --------------------------------
+    CONFIRM_ANSWERS = {"Yes": "yes", "No": "no", "Always": "always", "Never": "never"}
+
+    def confirm_threadsafe(self, request: dict[str, Any], timeout_s: float = 300.0) -> str | None:
+        """window/showMessageRequest; no answer (or no client) within the timeout means no."""
+        import threading
+
+        if self.loop is None or self.loop.is_closed():
+            return None
+        answered = threading.Event()
+        box: dict[str, Any] = {}
+
+        def on_answer(item: Any) -> None:
+            box["item"] = item
+            answered.set()
+
+        def send() -> None:
+            try:
+                message = (f"mimo wants to run {request['tool']}: {request['subject'][:300]}\n"
+                           f"Why it asks: {request['reason']}. Allow it?")
+                self.window_show_message_request(types.ShowMessageRequestParams(
+                    type=types.MessageType.Warning, message=message,
+                    actions=[types.MessageActionItem(title=t) for t in self.CONFIRM_ANSWERS]), on_answer)
+            except Exception:
+                log.exception("could not ask for confirmation")
+                answered.set()
+
+        self.loop.call_soon_threadsafe(send)
+        if not answered.wait(timeout_s):
+            return None
+        item = box.get("item")
+        title = getattr(item, "title", None) or (item.get("title") if isinstance(item, dict) else None)
+        return self.CONFIRM_ANSWERS.get(title or "")
+
     # -- never clobber an unsaved buffer ----------------------------------------------------------
     def unsaved_reason(self, path: Path) -> str | None:
         uri = from_fs_path(str(path))

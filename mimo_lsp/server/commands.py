@@ -25,7 +25,7 @@ class Backend:
     def __init__(self, ls: "MimoServer") -> None:
         self.index = IndexService()
         self.tasks = TaskManager(ls.notify_threadsafe, init_options=ls.init_options, search_for=self.index.searcher,
-                                 buffer_guard=ls.unsaved_reason)
+                                 buffer_guard=ls.unsaved_reason, confirm=ls.confirm_threadsafe)
 
 
 def params(model: type[BaseModel], args: tuple[Any, ...]) -> Any:

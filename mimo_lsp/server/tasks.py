@@ -37,8 +37,10 @@ class TaskRecord:
 
 class TaskManager:
     def __init__(self, notify: Notify, init_options: dict[str, Any] | None = None,
-                 search_for: Callable[[Path], SearchFn] | None = None, buffer_guard: BufferGuard | None = None) -> None:
+                 search_for: Callable[[Path], SearchFn] | None = None, buffer_guard: BufferGuard | None = None,
+                 confirm: Callable[..., str | None] | None = None) -> None:
         self.notify = notify
+        self.confirm = confirm
         self.init_options = init_options or {}
         self.search_for = search_for
         self.buffer_guard = buffer_guard
@@ -95,7 +97,7 @@ class TaskManager:
             search = self.search_for(rec.workspace) if self.search_for else None
             rec.task = AgentTask(rec.params.goal, rec.workspace, model, layered.settings, rec.sink,
                                  check=rec.params.check, task_id=rec.task_id, search=search,
-                                 buffer_guard=self.buffer_guard, resume=resume)
+                                 buffer_guard=self.buffer_guard, resume=resume, confirm=self._confirmer(layered))
             if rec.cancel_requested.is_set():
                 rec.task.cancel()
             result = rec.task.run()
@@ -107,6 +109,12 @@ class TaskManager:
             rec.outcome, rec.reason = "failed", f"internal error: {type(exc).__name__}: {exc}"
             rec.sink(DoneEvent(task_id=rec.task_id, outcome="failed", reason=rec.reason))
         rec.status = "finished"
+
+    def _confirmer(self, layered):
+        if self.confirm is None:
+            return None
+        timeout = layered.settings.safety.confirm_timeout_s
+        return lambda request: self.confirm(request, timeout)
 
     def cancel(self, task_id: str) -> TaskRecord:
         rec = self._get(task_id)

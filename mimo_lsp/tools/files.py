@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from mimo_lsp.fsutil import atomic_write
@@ -13,7 +14,9 @@ def read_file(a: ReadFile, ctx: ToolContext) -> str:
     path = resolve_inside(ctx.workspace, a.path)
     if not path.is_file():
         raise ToolError(f"no such file: {a.path}")
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    raw = path.read_bytes()
+    ctx.read_hashes[str(path)] = hashlib.sha256(raw).hexdigest()
+    lines = raw.decode("utf-8", errors="replace").splitlines()
     end = a.end_line or len(lines)
     shown = lines[a.start_line - 1 : end]
     body = "\n".join(f"{i:>4}| {line}" for i, line in enumerate(shown, start=a.start_line))
@@ -45,17 +48,32 @@ def search_code(a: SearchCode, ctx: ToolContext) -> str:
 
 
 def _guard(path: Path, ctx: ToolContext) -> None:
+    """Re-validate before writing: no unsaved editor buffer, and no change since the model read the file."""
     if ctx.buffer_guard is not None:
         reason = ctx.buffer_guard(path)
         if reason:
             raise ToolError(reason)
+    seen = ctx.read_hashes.get(str(path))
+    if seen is not None:
+        try:
+            now = hashlib.sha256(path.read_bytes()).hexdigest()
+        except FileNotFoundError:
+            now = None
+        if now != seen:
+            raise ToolError(f"{path.name} changed since you read it (someone else edited it); read it again first")
+
+
+def _remember_write(path: Path, data: bytes, ctx: ToolContext) -> None:
+    ctx.read_hashes[str(path)] = hashlib.sha256(data).hexdigest()  # the model knows what it wrote
 
 
 def write_file(a: WriteFile, ctx: ToolContext) -> str:
     path = resolve_inside(ctx.workspace, a.path)
     _guard(path, ctx)
     existed = path.exists()
-    atomic_write(path, a.content.encode("utf-8"))
+    data = a.content.encode("utf-8")
+    atomic_write(path, data)
+    _remember_write(path, data, ctx)
     return f"{'overwrote' if existed else 'created'} {a.path} ({len(a.content.splitlines())} lines)"
 
 
@@ -70,5 +88,7 @@ def edit_file(a: EditFile, ctx: ToolContext) -> str:
     count = text.count(a.search)
     if count != 1:
         raise ToolError(f"search text occurs {count} times in {a.path}; it must occur exactly once")
-    atomic_write(path, text.replace(a.search, a.replace, 1).encode("utf-8"))
+    data = text.replace(a.search, a.replace, 1).encode("utf-8")
+    atomic_write(path, data)
+    _remember_write(path, data, ctx)
     return f"edited {a.path}"

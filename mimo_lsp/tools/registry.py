@@ -87,6 +87,9 @@ class ToolContext:
     observation_chars: int = 4000
     output_cap_chars: int = 2_000_000  # a command's whole output kept for the journal, at most
     group_file: Path | None = None  # where a running command's process group is recorded (crash cleanup)
+    sandbox: Any = None  # mimo_lsp.safety.sandbox.Sandbox; None = unconfined (tests of the tools alone)
+    # Content hash of each file when the model last read it: a write is refused if it changed since.
+    read_hashes: dict[str, str] = field(default_factory=dict)
     search: SearchFn | None = None
     buffer_guard: BufferGuard | None = None
     cancel: threading.Event = field(default_factory=threading.Event)

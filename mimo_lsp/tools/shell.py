@@ -62,15 +62,21 @@ def _kill_group(pid: int) -> None:
 
 
 def run_shell(command: str, cwd, timeout_s: float, cancel=None, limit: int = 4000,
-              group_file: Path | None = None) -> tuple[int | None, str, str]:
+              group_file: Path | None = None, sandbox=None) -> tuple[int | None, str, str]:
     """Returns (exit code or None when killed, combined output, why it was killed or '').
 
     The command gets a process group of its own; whatever it leaves running in that group when it
-    ends is killed, so nothing changes the workspace behind the checkpoint that follows.
+    ends is killed, so nothing changes the workspace behind the checkpoint that follows. With a
+    sandbox, the command runs inside it (raises SandboxUnavailable when it cannot).
     """
+    if sandbox is not None:
+        sandbox.check()
+        argv, env = sandbox.argv(command), sandbox.env()
+    else:
+        argv, env = ["bash", "-c", command], None
     proc = subprocess.Popen(
-        ["bash", "-c", command], cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, start_new_session=True,
+        argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True, env=env,
     )
     if group_file is not None:
         record_group(group_file, proc.pid)
@@ -103,10 +109,14 @@ def _wait(proc: subprocess.Popen, timeout_s: float, cancel, limit: int) -> tuple
 
 
 def run_command(a: RunCommand, ctx: ToolContext) -> str:
+    from mimo_lsp.safety.sandbox import SandboxUnavailable
+
     timeout = min(a.timeout_s, ctx.command_timeout_s)
     try:
         code, out, killed = run_shell(a.command, ctx.workspace, timeout, ctx.cancel, ctx.output_cap_chars,
-                                      ctx.group_file)
+                                      ctx.group_file, ctx.sandbox)
+    except SandboxUnavailable as exc:
+        raise ToolError(str(exc)) from exc
     except OSError as exc:
         raise ToolError(f"cannot start command: {exc}") from exc
     if killed:

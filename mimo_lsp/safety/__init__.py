@@ -1,0 +1,1 @@
+"""Safety: policy (allow/ask/deny), sandbox (bubblewrap), audit trail (hash-chained)."""
