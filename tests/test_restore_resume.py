@@ -168,6 +168,28 @@ def test_kill_9_then_resume_loses_nothing_and_repeats_nothing(tmp_path: Path, ca
     assert (calc_workspace / "log.txt").read_text() == "".join(f"{i}\n" for i in range(10))
 
 
+def test_a_write_cut_short_leaves_no_temp_file_after_resume(calc_workspace: Path, monkeypatch):
+    import mimo_lsp.fsutil as fsutil
+
+    replies = [PLAN, step("write_file", path="out.txt", content="x\n"), step("finish", summary="ok")]
+
+    def crash_before_rename(src, dst):  # the process dies between writing the temp file and renaming it
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fsutil.os, "replace", crash_before_rename)
+    task = AgentTask("w", calc_workspace, ScriptedChatModel(replies), Settings(), lambda e: None, confirm=YES)
+    with pytest.raises(KeyboardInterrupt):
+        task.run()
+    monkeypatch.undo()
+    # A killed process does not clean up: put the temp file back as the crash would have left it.
+    (calc_workspace / ".out.txt.mimo-abc12345").write_text("x\n")
+    resumed = AgentTask("", calc_workspace, ScriptedChatModel(replies), Settings(), lambda e: None,
+                        task_id=task.task_id, resume=True, confirm=YES)
+    assert resumed.run().outcome == "unverified"
+    assert sorted(p.name for p in calc_workspace.iterdir() if p.name != ".mimo") == [
+        "calc.py", "out.txt", "test_calc.py"]
+
+
 def test_disk_full_mid_action_keeps_the_journal_consistent(calc_workspace: Path, tmp_path: Path, monkeypatch):
     reference = tmp_path / "reference"
     subprocess.run(["cp", "-a", str(calc_workspace), str(reference)], check=True)

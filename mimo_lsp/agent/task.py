@@ -298,6 +298,11 @@ class AgentTask:
         # A command the crash interrupted may still be running (orphaned): stop it before looking.
         assert self.tools.group_file is not None
         kill_recorded_group(self.tools.group_file)
+        for a in interrupted:  # an atomic write cut short leaves its temp file next to the target
+            for target in a.intents:
+                path = self.workspace / target.path
+                for stray in path.parent.glob(f".{path.name}.mimo-*"):
+                    stray.unlink(missing_ok=True)
         changed = set(self.tracker.changed_since_known())
         mine: set[str] = set()
         for a in interrupted:

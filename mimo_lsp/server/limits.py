@@ -242,15 +242,14 @@ class Framer:
             length: int | None = None
             value = b""
             junk = 0
-            for line in block.split(b"\n"):
-                m = _HEADER.search(line)
-                if m is None:
-                    if line.strip() and b":" not in line:  # not a header line (Content-Type etc. are fine)
-                        junk += len(line) + 1
-                    continue
-                junk += m.start()
-                value = line[m.end():].strip()
+            last = None
+            for last in _HEADER.finditer(block):  # the last one wins: it is the one next to the body
+                pass
+            if last is not None:
+                value = block[last.end():].split(b"\n", 1)[0].strip()
                 length = int(value) if value.isdigit() and len(value) <= 18 else None
+                *lines, partial = block[:last.start()].split(b"\n")
+                junk = len(partial) + sum(len(x) + 1 for x in lines if x.strip() and b":" not in x)
             if length is None:
                 self._skip(consumed, f"header block without a valid Content-Length ({value[:40]!r})"
                            if value else "header block without Content-Length")
