@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -189,6 +190,98 @@ def cmd_gc(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(args: argparse.Namespace):
+    """(records, verification) of a task's audit trail, checked against the journal's anchor."""
+    from mimo_lsp.checkpoints.journal import CheckpointJournal
+    from mimo_lsp.safety.audit import audit_path, read_records, verify
+    from mimo_lsp.workspace import existing_state_dir
+
+    data_dir = existing_state_dir(Path(args.workspace).expanduser().resolve())
+    if data_dir is None:
+        raise KeyError(f"no tasks recorded in {args.workspace}")
+    journal = CheckpointJournal(data_dir / "journal.sqlite")
+    try:
+        row = journal.task(args.task)
+    finally:
+        journal.close()
+    if row is None:
+        raise KeyError(f"unknown task id: {args.task}")
+    path = audit_path(data_dir, args.task)
+    return read_records(path)[0], verify(path, row.get("audit_head"), row.get("audit_count")), path
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    try:
+        records, result, path = _audit(args)
+    except KeyError as exc:
+        return _fail(str(exc.args[0]))
+    if args.action == "verify":
+        if args.json:
+            print(result.model_dump_json(indent=2))
+        else:
+            print(f"{path}: {result.records} records, " + ("chain intact" if result.ok else f"BROKEN: {result.problem}"))
+        return 0 if result.ok else 1
+    if args.action == "export":
+        out = Path(args.out or f"{args.task}.audit.json")
+        out.write_text(json.dumps({"task_id": args.task, "verification": result.model_dump(), "records": records},
+                                  indent=2))
+        print(f"wrote {out} ({len(records)} records, {'intact' if result.ok else 'BROKEN: ' + str(result.problem)})")
+        return 0 if result.ok else 1
+    if args.json:
+        print(json.dumps(records, indent=2))
+        return 0 if result.ok else 1
+    for r in records:
+        d = r["data"]
+        detail = d.get("args") or d.get("subject") or d.get("goal") or d.get("command") or ""
+        extra = ""
+        if r["layer"] == "authorization":
+            extra = f" -> {d['verdict']}{' asked: ' + str(d['answer']) if d['asked'] else ''}, allowed={d['allowed']}"
+        elif r["layer"] == "execution":
+            extra = f" exit={d.get('exit_code')} sandbox={(d.get('sandbox') or {}).get('kind', '-')}"
+        elif r["layer"] == "outcome":
+            extra = f" files={[f['path'] for f in d.get('files', [])]}" if "files" in d else f" passed={d.get('passed')}"
+        print(f"{r['seq']:>4} {r['layer']:<13} {r['event']:<12} {str(detail)[:70]}{extra}")
+    print("chain intact" if result.ok else f"chain BROKEN: {result.problem}")
+    return 0 if result.ok else 1
+
+
+def cmd_sandbox_run(args: argparse.Namespace) -> int:
+    """One command under the agent's sandbox and policy. Non-interactive: `ask` is a no unless --yes."""
+    from mimo_lsp.safety.policy import Policy, default_rules
+    from mimo_lsp.safety.sandbox import Sandbox, SandboxUnavailable
+    from mimo_lsp.tools.shell import run_shell
+
+    workspace = Path(args.workspace).expanduser()
+    if not workspace.is_dir():
+        return _fail(f"workspace is not a directory: {workspace}")
+    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    if not cmd:
+        return _fail("no command given (mimo sandbox-run -w DIR -- CMD ARGS...)")
+    try:
+        settings = load_settings(workspace).settings
+    except ConfigError as exc:
+        return _fail(str(exc))
+    line = cmd[0] if len(cmd) == 1 else " ".join(shlex.quote(a) for a in cmd)  # one arg = a shell line
+    policy = Policy(default_rules() + settings.safety.rules)
+    decision = policy.decide("run_command", line)
+    if decision.verdict == "deny" or (decision.verdict == "ask" and not args.yes):
+        print(f"refused by policy ({decision.verdict}: {decision.reason}): {decision.subject}", file=sys.stderr)
+        return 126
+    network = policy.decide_one("network", "*").verdict == "allow" or settings.safety.sandbox.network
+    sandbox = Sandbox(workspace, settings.safety.sandbox, network=network)
+    try:
+        code, out, killed = run_shell(line, workspace.resolve(), settings.agent.command_timeout_s, limit=10_000_000,
+                                      sandbox=sandbox)
+    except SandboxUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 125
+    sys.stdout.write(out)
+    if killed:
+        print(f"command {killed}", file=sys.stderr)
+        return 124
+    return code if code is not None else 1
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from mimo_lsp.index.service import IndexService
 
@@ -267,6 +360,15 @@ def build_parser() -> argparse.ArgumentParser:
                   task=True)
     rst.add_argument("checkpoint", type=int)
     rst.add_argument("--mode", choices=["files", "task", "both"], default="both")
+    audit = command("audit", "show, verify or export a task's hash-chained audit trail", cmd_audit)
+    audit.add_argument("action", choices=["show", "verify", "export"])
+    audit.add_argument("task")
+    audit.add_argument("--out", help="export: the JSON file to write")
+    sbx = sub.add_parser("sandbox-run", help="run one command under the agent's sandbox and policy")
+    sbx.add_argument("--workspace", "-w", default=".")
+    sbx.add_argument("--yes", "-y", action="store_true", help="treat the policy's `ask` as yes")
+    sbx.add_argument("cmd", nargs=argparse.REMAINDER)
+    sbx.set_defaults(func=cmd_sandbox_run)
     gc = command("gc", "delete old tasks' checkpoint data beyond the workspace cap", cmd_gc)
     gc.add_argument("--keep-days", type=float, help="also delete finished tasks older than this")
     return ap

@@ -15,6 +15,7 @@ Commands (client -> server, `workspace/executeCommand`, `arguments: [PARAMS]`):
   mimo.checkpoint.restore CheckpointRestoreParams -> RestoreReport          files / task state / both
   mimo.checkpoint.stats   WorkspaceParams         -> CheckpointStats        disk used by checkpoints
   mimo.checkpoint.gc      CheckpointGcParams      -> GcReport               delete old tasks beyond the cap
+  mimo.audit.get          CheckpointListParams    -> {records, verification} a task's hash-chained audit trail
 
 Notifications (server -> client), params always {taskId, seq, kind, ...}; seq increases by 1 per task:
   mimo/task/plan        {nodes: [{id, title, dependsOn, expectedOutput}], attempt}
@@ -37,7 +38,8 @@ CMD_CHECKPOINT_DIFF = "mimo.checkpoint.diff"
 CMD_CHECKPOINT_RESTORE = "mimo.checkpoint.restore"
 CMD_CHECKPOINT_STATS = "mimo.checkpoint.stats"
 CMD_CHECKPOINT_GC = "mimo.checkpoint.gc"
-COMMANDS = (CMD_TASK_START, CMD_TASK_CANCEL, CMD_TASK_STATUS, CMD_TASK_EVENTS, CMD_TASK_RESUME, CMD_INDEX_SEARCH,
+CMD_AUDIT_GET = "mimo.audit.get"
+COMMANDS = (CMD_AUDIT_GET, CMD_TASK_START, CMD_TASK_CANCEL, CMD_TASK_STATUS, CMD_TASK_EVENTS, CMD_TASK_RESUME, CMD_INDEX_SEARCH,
             CMD_CHECKPOINT_LIST, CMD_CHECKPOINT_DIFF, CMD_CHECKPOINT_RESTORE, CMD_CHECKPOINT_STATS, CMD_CHECKPOINT_GC)
 
 NOTIFY_PREFIX = "mimo/task/"  # + event kind: plan, node, step, checkpoint, token, done

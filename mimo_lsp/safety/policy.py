@@ -148,9 +148,6 @@ class Policy:
         if _DYNAMIC.search(subject):
             worst = Decision(verdict="ask", rule=None, subject=subject,
                              reason="command substitution / eval cannot be judged in advance")
-            explicit = self._match(tool, subject)  # a rule naming the whole line still decides
-            if explicit is not None and explicit.match != "*":
-                return Decision(verdict=explicit.action, rule=explicit, subject=subject, reason=explicit.reason)
         for simple in split_commands(subject) or [subject]:
             d = self.decide_one(tool, simple)
             if STRICTNESS[d.verdict] > STRICTNESS[worst.verdict] or worst.reason == "empty command":

@@ -174,6 +174,7 @@ def create_server() -> MimoServer:
     sync_command(P.CMD_CHECKPOINT_RESTORE, "checkpoint_restore")
     sync_command(P.CMD_CHECKPOINT_STATS, "checkpoint_stats")
     sync_command(P.CMD_CHECKPOINT_GC, "checkpoint_gc")
+    sync_command(P.CMD_AUDIT_GET, "audit_get")
 
     @server.command(P.CMD_INDEX_SEARCH)
     async def index_search(ls: MimoServer, *args: Any) -> Any:

@@ -195,3 +195,20 @@ def checkpoint_stats(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
 def checkpoint_gc(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
     p: P.CheckpointGcParams = params(P.CheckpointGcParams, args)
     return camelize(_with_service(ls, p.workspace, lambda s: s.gc(p.keep_days)).model_dump())
+
+
+def audit_get(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
+    """A task's audit records, verified against the journal's anchor."""
+    from mimo_lsp.safety.audit import audit_path, read_records, verify
+
+    p: P.CheckpointListParams = params(P.CheckpointListParams, args)
+    svc = _service(ls, p.workspace)
+    try:
+        row = svc.journal.task(p.task_id)
+        if row is None:
+            raise JsonRpcInvalidParams(f"unknown task id: {p.task_id}")
+        path = audit_path(svc.data_dir, p.task_id)
+        result = verify(path, row.get("audit_head"), row.get("audit_count"))
+        return {"records": read_records(path)[0], "verification": camelize(result.model_dump())}
+    finally:
+        svc.close()

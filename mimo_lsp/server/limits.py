@@ -14,11 +14,11 @@ This module replaces that loop (not pygls' protocol): `serve_stdio` / `serve_tcp
   body cannot be valid JSON (JSON strings cannot hold a raw newline), so finding one while a body is
   still arriving means the previous length lied: that frame is answered as a parse error and reading
   resumes at the header found. A body that fails to parse is searched for a header the same way.
-* Limits: a body over `max_message_bytes` is drained without being stored and answered with
-  InvalidRequest (-32600) under the id found at its start; a `Content-Length` over 4x the limit, or
-  more than `max_message_bytes` of consecutive garbage, cannot be resynchronised: the connection is
-  closed with one log line and the process exits 1. JSON nested deeper than `max_json_depth` is
-  refused with InvalidRequest.
+* Limits: a body over `max_message_bytes` is drained without being stored (while watching for a
+  header, as above) and answered with InvalidRequest (-32600) under the id found at its start. More
+  than 4x the limit drained with no end or header in sight, or more than `max_message_bytes` of
+  consecutive garbage, cannot be resynchronised: the connection is closed with one log line and the
+  process exits 1. JSON nested deeper than `max_json_depth` is refused with InvalidRequest.
 * Messages: invalid JSON answers ParseError (-32700); a non-object, a wrong `jsonrpc`, an id that
   is not an integer or a string, a non-string method answer InvalidRequest; params that do not fit
   the method's LSP type answer InvalidParams (-32602) instead of no answer; requests after
@@ -51,7 +51,7 @@ DEFAULT_MAX_JSON_DEPTH = 64
 ENV_MAX_MESSAGE_BYTES = "MIMO_LSP_MAX_MESSAGE_BYTES"
 ENV_MAX_JSON_DEPTH = "MIMO_LSP_MAX_JSON_DEPTH"
 MAX_HEADER_BYTES = 8192  # one header block; real ones are < 100 bytes
-DRAIN_FACTOR = 4  # an oversized body up to this many times the limit is drained; beyond, we hang up
+DRAIN_FACTOR = 4  # an oversized body is drained up to this many times the limit; beyond, we hang up
 CHUNK = 64 * 1024
 
 PARSE_ERROR, INVALID_REQUEST, INVALID_PARAMS, INTERNAL_ERROR = -32700, -32600, -32602, -32603
@@ -164,6 +164,8 @@ class _Complaints:
         self.count += 1
         if self.count <= 100 or self.count % 1000 == 0:
             log.warning(fmt + " [bad input #%d]", *args, self.count)
+        if self.count == 100:
+            log.warning("more bad input will be logged 1 time in 1000")
 
 
 @dataclass
@@ -210,9 +212,6 @@ class Framer:
             length = await self._header()
             if length is None:
                 return None
-            if length > DRAIN_FACTOR * self._limits.max_message_bytes:
-                raise Unrecoverable(f"Content-Length {length} is over {DRAIN_FACTOR}x the limit of "
-                                    f"{self._limits.max_message_bytes} bytes")
             frame = await self._body(length)
             if frame is None:
                 self._complain("stream ended inside a frame (Content-Length %d)", length)
@@ -280,6 +279,10 @@ class Framer:
         tail = b""
         left = length
         while left:
+            drained = length - left
+            if drained > DRAIN_FACTOR * self._limits.max_message_bytes:
+                raise Unrecoverable(f"drained {drained} bytes of a {length}-byte message (limit "
+                                    f"{self._limits.max_message_bytes}) without reaching its end or another header")
             if not buf and not await self._fill():
                 return None
             take = min(left, len(buf))
