@@ -7,8 +7,6 @@ replayed, and the task continues live from its last checkpoint.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
 import threading
 import time
@@ -19,11 +17,13 @@ from typing import Any, Callable
 from pydantic import BaseModel
 
 from mimo_lsp.agent.checks import run_check
-from mimo_lsp.agent.events import CheckpointEvent, DoneEvent, NodeEvent, Outcome, PlanEvent, StepEvent, TaskEvent, TokenEvent
+from mimo_lsp.agent.events import CheckpointEvent, DoneEvent, NodeEvent, Outcome, PlanEvent, StepEvent, TaskEvent
 from mimo_lsp.agent.executor import NodeRunner, TaskCancelled
 from mimo_lsp.agent.plan import Plan, topological_order
 from mimo_lsp.agent.planner import make_plan
 from mimo_lsp.agent.replay import ActionReplay, JournaledModel, ReplayDiverged
+from mimo_lsp.agent.task_state import TaskBusy, TaskLock, resume_settings, task_is_live  # noqa: F401 (re-exported)
+from mimo_lsp.agent.tokens import TokenBatcher
 from mimo_lsp.checkpoints.blobs import BlobStore
 from mimo_lsp.checkpoints.journal import EXTERNAL_TOOL, ROLLBACK_TOOL, CheckpointJournal, JournalError
 from mimo_lsp.checkpoints.restore import change_diff, diff_between, restore_files
@@ -70,83 +70,6 @@ def workspace_context(workspace: Path, limit: int = 60) -> str:
     listing = "\n".join(files[:limit])
     more = f"\n... and {len(files) - limit} more files" if len(files) > limit else ""
     return f"Files:\n{listing or '(empty)'}{more}"
-
-
-def resume_settings(workspace: Path, task_id: str, model: str | None = None):
-    """The settings a task started with (model spec overridable), and its journal row."""
-    from mimo_lsp.config import LayeredSettings
-
-    journal = CheckpointJournal(state_dir(workspace.resolve()) / "journal.sqlite")
-    try:
-        row = journal.task(task_id)
-    finally:
-        journal.close()
-    if row is None:
-        raise KeyError(f"unknown task id: {task_id}")
-    settings = Settings.model_validate_json(row["settings_json"]) if row["settings_json"] else Settings()
-    source = "the task's saved settings"
-    if model:
-        settings.model.spec, source = model, "explicit"
-    return LayeredSettings(settings=settings, model_source=source), row
-
-
-class TaskBusy(RuntimeError):
-    """Another live process is running this task."""
-
-
-class TaskLock:
-    """An flock held while a task runs: a task whose lock can be taken is not running anywhere."""
-
-    def __init__(self, data_dir: Path, task_id: str) -> None:
-        (data_dir / "tasks").mkdir(parents=True, exist_ok=True)
-        self.path = data_dir / "tasks" / f"{task_id}.lock"
-        self._fd: int | None = None
-
-    def acquire(self) -> bool:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
-def task_is_live(data_dir: Path, task_id: str) -> bool:
-    lock = TaskLock(data_dir, task_id)
-    if lock.acquire():
-        lock.release()
-        return False
-    return True
-
-
-class TokenBatcher:
-    """Streams model tokens as events without flooding: flushes every ~40 chars or 100 ms."""
-
-    def __init__(self, emit: Callable[[TaskEvent], None], cancel: threading.Event) -> None:
-        self.emit, self.cancel = emit, cancel
-        self.purpose = ""
-        self._buf: list[str] = []
-        self._last = time.monotonic()
-
-    def __call__(self, piece: str) -> None:
-        if self.cancel.is_set():
-            raise TaskCancelled()  # aborts generation mid-stream
-        self._buf.append(piece)
-        if sum(map(len, self._buf)) >= 40 or time.monotonic() - self._last > 0.1:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._buf:
-            self.emit(TokenEvent(task_id="", text="".join(self._buf), purpose=self.purpose))
-            self._buf = []
-        self._last = time.monotonic()
 
 
 class AgentTask:
