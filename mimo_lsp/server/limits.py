@@ -382,7 +382,8 @@ class Gate:
             problem = self._too_deep()
         if problem:
             self.complain("%s (%s %r)", problem, kind, method if isinstance(method, str) else None)
-            if kind != "notification":
+            # Notifications and responses get no reply; an object that is neither gets one (id null).
+            if kind == "request" or (kind == "response" and "result" not in message and "error" not in message):
                 self.reply_error(reply_to, INVALID_REQUEST, problem)
             return
 
@@ -458,7 +459,13 @@ async def run_hardened(protocol: Any, read_chunk: Callable[[], Awaitable[bytes]]
         if frame is None:
             log.info("client closed the stream")
             return 0
-        gate.frame(frame, framer)
+        try:
+            gate.frame(frame, framer)
+        except ConnectionError as exc:  # the client's end is gone (broken pipe, reset socket)
+            log.error("cannot answer the client: %s", exc)
+            return 0
+        except Exception:  # a bug here must cost one message, not the server
+            log.exception("dropped a %d-byte message after an internal error", frame.declared)
 
 
 def _thread_reader(stream: BinaryIO) -> Callable[[], Awaitable[bytes]]:

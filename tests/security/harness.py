@@ -44,7 +44,8 @@ class Hang(AssertionError):
 
 
 class RawServer:
-    def __init__(self, *args: str, env: dict[str, str] | None = None, workdir: Path | None = None) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None, workdir: Path | None = None,
+                 cmd: list[str] | None = None) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="mimo-hostile-") if workdir is None else None
         self.workdir = Path(self._tmp.name) if self._tmp else workdir
         base = {**os.environ, "XDG_DATA_HOME": str(self.workdir / "data"), "HOME": str(self.workdir),
@@ -53,7 +54,7 @@ class RawServer:
             base.pop(name, None)
         self.stderr_path = self.workdir / f"server-{time.monotonic_ns()}.stderr"
         self._stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen([*SERVER_CMD, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([*(cmd or SERVER_CMD), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self._stderr, cwd=self.workdir, env={**base, **(env or {})})
         os.set_blocking(self.proc.stdin.fileno(), False)
         self._cond = threading.Condition()
@@ -84,8 +85,9 @@ class RawServer:
                         self.notifications.append(msg)
                     elif msg.get("id") is None:
                         self.null_id_errors.append(msg)
-                    else:
-                        self.responses[msg["id"]] = msg
+                    else:  # a server that echoes any id back may send an unhashable one
+                        key = msg["id"] if isinstance(msg["id"], (str, int)) else json.dumps(msg["id"])
+                        self.responses[key] = msg
                     self._cond.notify_all()
         except (OSError, ValueError):
             return
@@ -162,8 +164,11 @@ class RawServer:
     def stderr_tail(self, n: int = 3000) -> str:
         return "--- server stderr (tail) ---\n" + self.stderr_text()[-n:]
 
-    def stop(self) -> int | None:
+    def stop(self, polite: bool = True) -> int | None:
         """shutdown + exit if it still runs; kill if it will not go. Returns the exit code."""
+        if self.alive() and not polite:
+            self.proc.kill()
+            self.proc.wait(10)
         if self.alive():
             try:
                 self.call("shutdown", timeout=5)

@@ -148,7 +148,7 @@ def test_oversized_message_is_drained_and_answered(srv):
 
 
 def test_oversized_length_that_lies_resyncs(srv):
-    srv.send(frame(json.dumps(status_request(18)), length=3 * LIMIT))  # under 4x the limit: drained
+    srv.send(frame(json.dumps(status_request(18)), length=3 * LIMIT))  # 3x the limit, short body: the drain stops at the next header
     answered(srv)
     assert error_of(srv.wait_response(18)) == INVALID_REQUEST
 
@@ -225,9 +225,12 @@ def test_bad_notifications_and_client_responses_are_dropped(srv):
         {"jsonrpc": "2.0", "id": 99, "result": {"x": 1}},  # a response to nothing
         {"jsonrpc": "2.0", "id": 98, "error": "not an error object"},
         {"jsonrpc": "2.0", "id": 97, "error": {"code": "x"}},
+        {"jsonrpc": "1.0", "id": 96, "result": 1},
+        {"jsonrpc": "2.0", "id": [96], "result": 1},
     ]:
         srv.send(frame(msg))
     answered(srv)
+    assert not srv.null_id_errors and not {96, 97, 98, 99} & srv.responses.keys()  # never answer a response
 
 
 def test_unknown_methods(srv):
@@ -289,11 +292,22 @@ def test_eof_in_the_middle_of_a_frame_exits_cleanly():
 
 # -- unrecoverable: a clean hang-up, never a spin or a hang -------------------------------------
 
-def test_absurd_content_length_hangs_up():
+def test_absurd_content_length_is_drained_until_the_next_header():
     with RawServer("--max-message-bytes", "64KiB") as s:
         s.initialize()
-        s.send(b"Content-Length: 262145\r\n\r\n{}")  # over 4x the limit: cannot be drained
+        s.send(b"Content-Length: 999999999999999999\r\n\r\n{\"jsonrpc\": \"2.0\", \"id\": 90, ")
+        answered(s)  # the probe's header ends the drain
+        assert error_of(s.wait_response(90)) == INVALID_REQUEST
+
+
+def test_oversized_message_past_the_drain_limit_hangs_up():
+    with RawServer("--max-message-bytes", "64KiB") as s:
+        s.initialize()
         t0 = time.monotonic()
+        try:  # 5x the limit: drained up to 4x, then the server hangs up
+            s.send(frame(request(91, "x", {"text": "a" * (5 << 16)})), timeout=10)
+        except OSError:
+            pass
         assert s.wait_exit(10) == 1
         assert time.monotonic() - t0 < 5
         err = s.stderr_text()
