@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from pathlib import Path
@@ -13,6 +14,15 @@ from mimo_lsp.llm.port import ChatMessage, Completion, ModelError, TokenCallback
 
 _CACHE: dict[tuple[Any, ...], "LlamaChatModel"] = {}
 _CACHE_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_all() -> None:
+    """Free llama.cpp models before interpreter teardown (late frees raise inside llama_cpp)."""
+    with _CACHE_LOCK:
+        for model in _CACHE.values():
+            model.close()
+        _CACHE.clear()
 
 
 def default_threads() -> int:
@@ -57,6 +67,12 @@ class LlamaChatModel:
             if key not in _CACHE:
                 _CACHE[key] = cls(path, settings)
             return _CACHE[key]
+
+    def close(self) -> None:
+        with self._lock:
+            closer = getattr(self._llm, "close", None)
+            if closer is not None:
+                closer()
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
