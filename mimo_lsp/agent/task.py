@@ -142,6 +142,7 @@ class AgentTask:
             result, done = self._run_locked()
         finally:
             self.tracker.stop()
+            self.audit.close()
             self.blobs.close()
             self.journal.close()
             self.lock.release()
@@ -371,9 +372,10 @@ class AgentTask:
         if allowed:
             self.audit.append("execution", action.tool, {
                 "step": step, "args": args, "sandbox": self.sandbox.profile().model_dump() if targets is None else None,
-                "argv": self.sandbox.argv(args["command"]) if targets is None else None,
+                "argv": self.sandbox.last_argv if targets is None else None,
                 "started": round(started, 6), "finished": round(time.time(), 6), "ok": result.ok,
-                "exit_code": _exit_code(result.output), "output_digest": digest(result.full_output or result.output)})
+                "exit_code": _exit_code(result.output), "output_digest": digest(result.full_output or result.output)},
+                flush=False)
         self.audit.append("outcome", action.tool, {
             "step": step, "files": [c.model_dump(include={"path", "pre", "post", "post_mode"}) for c in changes],
             "ok": result.ok, "effect": "none (refused)" if not allowed else "applied"})
@@ -393,7 +395,7 @@ class AgentTask:
         subject = args.get("command") or args.get("path") or ""
         assert self.model is not None
         self.audit.append("decision", action.tool, {"step": step, "node": node_id, "args": args, "thought": thought,
-                                                    "model_input_digest": self.model.last_input_digest})
+                                                    "model_input_digest": self.model.last_input_digest}, flush=False)
         decision = self.policy.decide(action.tool, subject)
         answer: str | None = None
         if decision.verdict == "ask":

@@ -36,26 +36,41 @@ class AuditTrail:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._pending: list[bytes] = []
         self.head, self.count = GENESIS, 0
         if path.exists():  # a resumed task continues its chain
             records, problem = read_records(path)
             if records and problem is None:
                 self.head, self.count = records[-1]["hash"], len(records)
 
-    def append(self, layer: str, event: str, data: dict[str, Any]) -> str:
+    def append(self, layer: str, event: str, data: dict[str, Any], flush: bool = True) -> str:
+        """Chain one record; with flush=False it is written with the next flushed one (one write)."""
         with self._lock:
             record = {"seq": self.count + 1, "ts": round(time.time(), 6), "layer": layer, "event": event,
                       "data": data, "prev": self.head}
             record["hash"] = _record_hash(record)
-            line = (json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n").encode()
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            try:
-                os.write(fd, line)
-            finally:
-                os.close(fd)
+            self._pending.append((json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n").encode())
             self.head, self.count = record["hash"], record["seq"]
+            if flush:
+                self._flush()
             return self.head
+
+    def _flush(self) -> None:
+        if self._fd is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        data, self._pending = b"".join(self._pending), []
+        if os.write(self._fd, data) != len(data):
+            raise OSError(f"short write to {self.path}")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pending:
+                self._flush()
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
 
 def read_records(path: Path) -> tuple[list[dict[str, Any]], str | None]:

@@ -83,6 +83,7 @@ class Sandbox:
         self.workspace = workspace.resolve()
         self.settings = settings
         self.network = settings.network if network is None else network
+        self.last_argv: list[str] | None = None  # what the latest command really ran as (for the audit trail)
 
     def check(self) -> None:
         if not self.settings.enabled:
@@ -136,7 +137,8 @@ class Sandbox:
                    f"--nproc={nproc}", f"--fsize={s.max_file_mb << 20}", "--"]
         shell = ["bash", "-c", command]
         if not self.confined:
-            return (prlimit if shutil.which("prlimit") else []) + shell
+            self.last_argv = (prlimit if shutil.which("prlimit") else []) + shell
+            return self.last_argv
         ws = str(self.workspace)
         args = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session", "--unshare-pid",
                 "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
@@ -160,4 +162,5 @@ class Sandbox:
         if os.getuid() == 0:
             args += ["--cap-drop", "ALL"]
         args += ["--chdir", ws, "--"]
-        return prlimit + args + shell
+        self.last_argv = prlimit + args + shell
+        return self.last_argv
