@@ -148,10 +148,15 @@ class Sandbox:
         for hidden in self._hidden():
             args += ["--tmpfs", hidden]
         home = Path(os.path.expanduser("~"))
-        keep = [home / t for t in HOME_TOOLCHAINS] + [Path(sys.prefix), Path(sys.base_prefix)]
+        # Interpreters and tool chains that live under a hidden or private folder come back read-only:
+        # the venv running mimo (often under /tmp or $HOME in CI) and its base Python, tool-chain folders.
+        package_root = Path(__file__).resolve().parents[2]
+        keep = [home / t for t in HOME_TOOLCHAINS] + [Path(sys.prefix), Path(sys.base_prefix), package_root]
         keep += [Path(p) for p in s.extra_ro_paths]
+        covered = self._hidden() + ["/tmp"]
         for path in keep:
-            if path.exists() and any(str(path).startswith(h + "/") or str(path) == h for h in self._hidden()):
+            path = path.resolve() if path.exists() else path
+            if path.exists() and any(str(path).startswith(h + "/") or str(path) == h for h in covered):
                 args += ["--ro-bind", str(path), str(path)]
         args += ["--bind", ws, ws]
         for rw in s.extra_rw_paths:
