@@ -194,3 +194,20 @@ def test_workspace_itself_is_writable(env):
 def test_no_sandbox_means_refusal_with_the_setting_named(env, monkeypatch):
     r = sandbox_run(env, "echo hi", extra_env={"PATH": "/nonexistent"})
     assert r.returncode == 125 and "safety.sandbox.allow_unsandboxed" in r.stderr
+
+
+def test_an_interpreter_under_tmp_stays_usable(env, tmp_path: Path, monkeypatch):
+    """The sandbox's /tmp is private; a venv living under /tmp (a CI clone) is bound back read-only."""
+    import mimo_lsp.safety.sandbox as sandbox_mod
+    from mimo_lsp.safety.sandbox import Sandbox, SandboxSettings
+
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    tool = venv / "bin" / "tool"
+    tool.write_text("#!/bin/sh\necho usable\n")
+    tool.chmod(0o755)
+    monkeypatch.setattr(sandbox_mod.sys, "prefix", str(venv))
+    sb = Sandbox(env["ws"], SandboxSettings())
+    r = subprocess.run(sb.argv(f"{tool} && touch {venv}/written"), cwd=env["ws"], env=sb.env(),
+                       capture_output=True, text=True)
+    assert r.stdout.strip() == "usable" and not (venv / "written").exists()
