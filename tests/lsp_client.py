@@ -42,6 +42,13 @@ class MimoTestClient:
             return self._on_confirm(_client, params)
 
         client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)(on_confirm)
+        self.applied_edits: list[types.ApplyWorkspaceEditParams] = []
+
+        def on_apply_edit(_client: LanguageClient, params: types.ApplyWorkspaceEditParams):
+            self.applied_edits.append(params)
+            return types.ApplyWorkspaceEditResult(applied=True)
+
+        client.feature(types.WORKSPACE_APPLY_EDIT)(on_apply_edit)
 
     def _collector(self, kind: str):
         def on_event(_client: LanguageClient, params: Any) -> None:

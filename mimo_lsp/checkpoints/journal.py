@@ -52,6 +52,10 @@ CREATE TABLE IF NOT EXISTS file_changes (
   action_id INTEGER NOT NULL, path TEXT NOT NULL, pre TEXT, post TEXT, pre_mode INTEGER, post_mode INTEGER,
   captured INTEGER NOT NULL, PRIMARY KEY (action_id, path)
 );
+CREATE TABLE IF NOT EXISTS review_state (
+  task_id TEXT NOT NULL, hunk_id TEXT NOT NULL, path TEXT NOT NULL, state TEXT NOT NULL, decided REAL NOT NULL,
+  PRIMARY KEY (task_id, hunk_id)
+);
 CREATE TABLE IF NOT EXISTS file_state (
   path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, mode INTEGER NOT NULL,
   ino INTEGER NOT NULL, digest TEXT, captured INTEGER NOT NULL
@@ -315,6 +319,16 @@ class CheckpointJournal:
     def load_states(self) -> dict[str, FileState]:
         return {p: FileState(mtime_ns=m, size=s, mode=mo, ino=i, digest=d, captured=bool(c))
                 for p, m, s, mo, i, d, c in self._query("SELECT * FROM file_state")}
+
+    # -- review ------------------------------------------------------------------------------
+    def set_review(self, task_id: str, decisions: list[tuple[str, str, str]]) -> None:
+        """decisions: (hunk id, path, state)."""
+        now = time.time()
+        self._tx([("INSERT OR REPLACE INTO review_state VALUES (?,?,?,?,?)",
+                   [(task_id, h, p, st, now) for h, p, st in decisions])])
+
+    def review_states(self, task_id: str) -> dict[str, str]:
+        return dict(self._query("SELECT hunk_id, state FROM review_state WHERE task_id=?", (task_id,)))
 
     # -- disk discipline ---------------------------------------------------------------------
     def referenced_digests(self) -> set[str]:

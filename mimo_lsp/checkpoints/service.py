@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel
 
 from mimo_lsp.checkpoints.blobs import BlobStore
-from mimo_lsp.checkpoints.journal import CheckpointJournal
-from mimo_lsp.checkpoints.restore import RestoreMode, RestoreReport, diff_between, restore_files
+from mimo_lsp.checkpoints.journal import EXTERNAL_TOOL, CheckpointJournal
+from mimo_lsp.checkpoints.restore import RestoreMode, RestoreReport, diff_between, images_at, restore_files
+from mimo_lsp.checkpoints.review import FileReview, file_review, revert_hunk
+from mimo_lsp.fsutil import write_image
 from mimo_lsp.checkpoints.tracker import WorkspaceTracker
 from mimo_lsp.workspace import state_dir
 
@@ -51,6 +53,22 @@ class GcReport(BaseModel):
 
 class TaskRunning(RuntimeError):
     pass
+
+
+class BufferEdit(BaseModel):
+    """A rejected hunk in a file open in the editor: the whole new text, for a versioned applyEdit."""
+
+    path: str
+    text: str
+
+
+class ReviewDecision(BaseModel):
+    task_id: str
+    verdict: str
+    decided: list[str] = []  # hunk ids
+    conflicts: list[dict[str, str]] = []  # {hunkId, path, reason}
+    buffer_edits: list[BufferEdit] = []
+    action_id: int | None = None
 
 
 class CheckpointService:
@@ -112,6 +130,97 @@ class CheckpointService:
             self.journal.update_task(task_id, status="restored", outcome=None,
                                      reason=f"restored to checkpoint {checkpoint_id}; resume to continue")
         return report
+
+    # -- review ------------------------------------------------------------------------------
+    def review(self, task_id: str) -> list[FileReview]:
+        """The task's change set (task start -> now), per file and hunk, with each hunk's decision."""
+        self._task(task_id)
+        actions = [a for a in self.journal.actions(task_id) if a.tool not in (EXTERNAL_TOOL, "review_reject")]
+        before, latest = images_at(actions, 0)
+        states = self.journal.review_states(task_id)
+        out = []
+        for path, img in sorted(before.items()):
+            if not img.captured:
+                continue
+            old = None if img.digest is None else self.blobs.get(img.digest)
+            # What the agent left (not whatever is on disk now: the user's own edits are not the agent's hunks).
+            new = None if latest[path].digest is None else self.blobs.get(latest[path].digest)
+            fr = file_review(path, old, new)
+            if fr is not None:
+                fr.modified_since = self._disk(path) != new
+                for h in fr.hunks:
+                    h.state = states.get(h.id, "pending")  # type: ignore[assignment]
+                out.append(fr)
+        return out
+
+    def decide(self, task_id: str, verdict: str, path: str | None = None, hunk_ids: list[str] | None = None,
+               open_text: "Callable[[str], str | None] | None" = None) -> ReviewDecision:
+        """Accept (keep) or reject (revert) hunks: all of the task, all of one file, or the named ones.
+
+        Rejected hunks in files open in the editor come back as buffer edits (the editor applies them,
+        keeping its undo stack); others are written to disk and journaled as a checkpoint.
+        """
+        from mimo_lsp.agent.task import task_is_live
+
+        if task_is_live(self.data_dir, task_id):
+            raise TaskRunning(f"task {task_id} is running; review it when it has stopped")
+        report = ReviewDecision(task_id=task_id, verdict=verdict)
+        wanted = set(hunk_ids or [])
+        files = [f for f in self.review(task_id) if path is None or f.path == path]
+        if hunk_ids:
+            known = {h.id for f in files for h in f.hunks}
+            report.conflicts += [{"hunkId": h, "path": path or "", "reason": "no such pending hunk (reviewed again?)"}
+                                 for h in wanted - known]
+        decisions: list[tuple[str, str, str]] = []
+        tracker = WorkspaceTracker(self.workspace, self.blobs, self.max_blob_bytes, watch=False)
+        tracker.state = self.journal.load_states()
+        written: list[str] = []
+        for f in files:
+            chosen = [h for h in f.hunks if (not wanted or h.id in wanted) and h.state == "pending"]
+            chosen.sort(key=lambda h: -h.new_start)  # bottom-up: earlier hunks keep their positions
+            if verdict == "accept":
+                decisions += [(h.id, f.path, "accepted") for h in chosen]
+                continue
+            buffer = open_text(f.path) if open_text else None
+            current: bytes | None = buffer.encode() if buffer is not None else self._disk(f.path)
+            for h in chosen:
+                try:
+                    if f.status == "binary" or (f.status == "added" and len(chosen) == len(f.hunks)) or \
+                            (f.status == "deleted"):
+                        if f.modified_since:
+                            raise ValueError("the file changed since the agent's last write; reject its hunks "
+                                             "one by one or restore it")
+                        current = self._start_image(task_id, f.path)
+                    else:
+                        current = revert_hunk(current, h)
+                except ValueError as exc:
+                    report.conflicts.append({"hunkId": h.id, "path": f.path, "reason": str(exc)})
+                    continue
+                decisions.append((h.id, f.path, "rejected"))
+            if buffer is not None:
+                report.buffer_edits.append(BufferEdit(path=f.path, text=(current or b"").decode("utf-8")))
+            elif current != self._disk(f.path):
+                mode = (self.workspace / f.path).stat().st_mode if (self.workspace / f.path).exists() else None
+                write_image(self.workspace / f.path, current, mode)
+                written.append(f.path)
+        if written:
+            changes, states = tracker.commit(written)
+            report.action_id = self.journal.record_action(task_id, 0, "-", "review_reject", {"paths": written}, "",
+                                                          f"rejected hunks in {len(written)} file(s)", changes, states)
+        self.journal.set_review(task_id, decisions)
+        report.decided = [d[0] for d in decisions]
+        return report
+
+    def _disk(self, path: str) -> bytes | None:
+        try:
+            return (self.workspace / path).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def _start_image(self, task_id: str, path: str) -> bytes | None:
+        before, _ = images_at(self.journal.actions(task_id), 0)
+        img = before[path]
+        return None if img.digest is None else self.blobs.get(img.digest)
 
     def stats(self) -> CheckpointStats:
         blobs, blob_bytes = self.blobs.disk_usage()

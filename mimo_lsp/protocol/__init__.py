@@ -16,6 +16,9 @@ Commands (client -> server, `workspace/executeCommand`, `arguments: [PARAMS]`):
   mimo.checkpoint.stats   WorkspaceParams         -> CheckpointStats        disk used by checkpoints
   mimo.checkpoint.gc      CheckpointGcParams      -> GcReport               delete old tasks beyond the cap
   mimo.audit.get          CheckpointListParams    -> {records, verification} a task's hash-chained audit trail
+  mimo.review.get         CheckpointListParams    -> {files: [FileReview]}  the change set, per file and hunk
+  mimo.review.accept      ReviewDecideParams      -> ReviewDecision         keep hunks (all / one file / ids)
+  mimo.review.reject      ReviewDecideParams      -> ReviewDecision         revert hunks (open buffers via applyEdit)
 
 Notifications (server -> client), params always {taskId, seq, kind, ...}; seq increases by 1 per task:
   mimo/task/plan        {nodes: [{id, title, dependsOn, expectedOutput}], attempt}
@@ -39,7 +42,10 @@ CMD_CHECKPOINT_RESTORE = "mimo.checkpoint.restore"
 CMD_CHECKPOINT_STATS = "mimo.checkpoint.stats"
 CMD_CHECKPOINT_GC = "mimo.checkpoint.gc"
 CMD_AUDIT_GET = "mimo.audit.get"
-COMMANDS = (CMD_AUDIT_GET, CMD_TASK_START, CMD_TASK_CANCEL, CMD_TASK_STATUS, CMD_TASK_EVENTS, CMD_TASK_RESUME, CMD_INDEX_SEARCH,
+CMD_REVIEW_GET = "mimo.review.get"
+CMD_REVIEW_ACCEPT = "mimo.review.accept"
+CMD_REVIEW_REJECT = "mimo.review.reject"
+COMMANDS = (CMD_AUDIT_GET, CMD_REVIEW_GET, CMD_REVIEW_ACCEPT, CMD_REVIEW_REJECT, CMD_TASK_START, CMD_TASK_CANCEL, CMD_TASK_STATUS, CMD_TASK_EVENTS, CMD_TASK_RESUME, CMD_INDEX_SEARCH,
             CMD_CHECKPOINT_LIST, CMD_CHECKPOINT_DIFF, CMD_CHECKPOINT_RESTORE, CMD_CHECKPOINT_STATS, CMD_CHECKPOINT_GC)
 
 NOTIFY_PREFIX = "mimo/task/"  # + event kind: plan, node, step, checkpoint, token, done

@@ -79,6 +79,13 @@ class CheckpointRestoreParams(Wire):
     workspace: str | None = None
 
 
+class ReviewDecideParams(Wire):
+    task_id: str
+    path: str | None = Field(None, description="only this file's hunks")
+    hunk_ids: list[str] | None = Field(None, description="only these hunks")
+    workspace: str | None = None
+
+
 class CheckpointGcParams(Wire):
     workspace: str | None = None
     keep_days: float | None = Field(None, ge=0)

@@ -128,6 +128,27 @@ class MimoServer(LanguageServer):
             return f"{path.name} has unsaved changes in the editor; save or revert it before the agent edits it"
         return None
 
+    def open_document(self, path: Path):
+        uri = from_fs_path(str(path))
+        return self.workspace.text_documents.get(uri) if uri else None
+
+    async def apply_buffer_edit(self, path: Path, text: str) -> str | None:
+        """Replace an open document's text through workspace/applyEdit, versioned (undo stays with the user).
+        Returns why it failed, or None."""
+        doc = self.open_document(path)
+        if doc is None:
+            return "the document is no longer open"
+        end = types.Position(line=len(doc.lines), character=0)
+        edit = types.TextDocumentEdit(
+            text_document=types.OptionalVersionedTextDocumentIdentifier(uri=doc.uri, version=doc.version),
+            edits=[types.TextEdit(range=types.Range(start=types.Position(line=0, character=0), end=end),
+                                  new_text=text)])
+        result = await self.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+            edit=types.WorkspaceEdit(document_changes=[edit]), label="mimo: reject hunks"))
+        if result is None or not result.applied:
+            return getattr(result, "failure_reason", None) or "the editor did not apply the edit"
+        return None
+
     def default_workspace(self) -> Path:
         folders = list(self.workspace.folders.values())
         if folders:
@@ -175,6 +196,20 @@ def create_server() -> MimoServer:
     sync_command(P.CMD_CHECKPOINT_STATS, "checkpoint_stats")
     sync_command(P.CMD_CHECKPOINT_GC, "checkpoint_gc")
     sync_command(P.CMD_AUDIT_GET, "audit_get")
+    sync_command(P.CMD_REVIEW_GET, "review_get")
+    sync_command(P.CMD_REVIEW_ACCEPT, "review_accept")
+
+    @server.command(P.CMD_REVIEW_REJECT)
+    async def review_reject(ls: MimoServer, *args: Any) -> Any:
+        from mimo_lsp.protocol.payloads import camelize
+        from mimo_lsp.server import commands
+
+        workspace, decision = commands.review_reject_prepare(ls, args)
+        for edit in decision.buffer_edits:  # open files: the editor applies the revert, versioned
+            failure = await ls.apply_buffer_edit(workspace / edit.path, edit.text)
+            if failure:
+                decision.conflicts.append({"hunkId": "", "path": edit.path, "reason": failure})
+        return camelize(decision.model_dump())
 
     @server.command(P.CMD_INDEX_SEARCH)
     async def index_search(ls: MimoServer, *args: Any) -> Any:

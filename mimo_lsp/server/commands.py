@@ -212,3 +212,28 @@ def audit_get(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
         return {"records": read_records(path)[0], "verification": camelize(result.model_dump())}
     finally:
         svc.close()
+
+
+def review_get(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
+    p: P.CheckpointListParams = params(P.CheckpointListParams, args)
+    files = _with_service(ls, p.workspace, lambda s: s.review(p.task_id))
+    return {"files": [camelize(f.model_dump()) for f in files]}
+
+
+def review_accept(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
+    p: P.ReviewDecideParams = params(P.ReviewDecideParams, args)
+    decision = _with_service(ls, p.workspace, lambda s: s.decide(p.task_id, "accept", p.path, p.hunk_ids))
+    return camelize(decision.model_dump())
+
+
+def review_reject_prepare(ls: "MimoServer", args: tuple[Any, ...]):
+    """Reverts on disk what is not open; returns the decision and the edits open buffers still need."""
+    p: P.ReviewDecideParams = params(P.ReviewDecideParams, args)
+    workspace = _workspace(ls, p.workspace).resolve()
+
+    def open_text(rel: str) -> str | None:
+        doc = ls.open_document(workspace / rel)
+        return doc.source if doc is not None else None
+
+    decision = _with_service(ls, p.workspace, lambda s: s.decide(p.task_id, "reject", p.path, p.hunk_ids, open_text))
+    return workspace, decision

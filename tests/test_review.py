@@ -1,0 +1,107 @@
+"""Per-hunk review: stable ids, accept keeps, reject reverts exactly, conflicts never overwrite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mimo_lsp.checkpoints.review import file_review, revert_hunk
+from mimo_lsp.checkpoints.service import CheckpointService
+from tests.test_restore_resume import PLAN, run_task, step
+
+BEFORE = b"".join(f"line {i}\n".encode() for i in range(1, 21))
+
+
+def test_hunks_and_exact_revert():
+    after = BEFORE.replace(b"line 3\n", b"line three\n").replace(b"line 15\n", b"").replace(
+        b"line 20\n", b"line 20\nline 21\n")
+    review = file_review("f.txt", BEFORE, after)
+    assert review.status == "modified" and [h.header for h in review.hunks] == [
+        "@@ -3,1 +3,1 @@", "@@ -15,1 +14,0 @@", "@@ -20,0 +20,1 @@"]
+    for h in review.hunks:  # each hunk alone reverts to exactly "after without that change"
+        reverted = revert_hunk(after, h)
+        assert len(file_review("f.txt", BEFORE, reverted).hunks) == 2
+    current = after
+    for h in sorted(review.hunks, key=lambda h: -h.new_start):
+        current = revert_hunk(current, h)
+    assert current == BEFORE
+    again = file_review("f.txt", BEFORE, revert_hunk(after, review.hunks[0]))
+    assert {h.id for h in again.hunks} == {h.id for h in review.hunks[1:]}  # ids survive other decisions
+
+
+def test_accept_one_reject_another_and_conflicts(calc_workspace: Path):
+    replies = [PLAN,
+               step("edit_file", path="calc.py", search="return a - b", replace="return a + b"),
+               step("edit_file", path="calc.py", search="return a * b", replace="return b * a"),
+               step("write_file", path="notes.md", content="# notes\n"),
+               step("finish", summary="ok")]
+    task, _ = run_task(calc_workspace, replies)
+    svc = CheckpointService(calc_workspace)
+    files = {f.path: f for f in svc.review(task.task_id)}
+    assert set(files) == {"calc.py", "notes.md"} and files["notes.md"].status == "added"
+    add_fix, mul_change = files["calc.py"].hunks
+    assert svc.decide(task.task_id, "accept", hunk_ids=[add_fix.id]).decided == [add_fix.id]
+    report = svc.decide(task.task_id, "reject", hunk_ids=[mul_change.id])
+    assert report.decided == [mul_change.id] and report.conflicts == [] and report.action_id
+    text = (calc_workspace / "calc.py").read_text()
+    assert "return a + b" in text and "return a * b" in text
+    svc.decide(task.task_id, "reject", path="notes.md")
+    assert not (calc_workspace / "notes.md").exists()
+    states = {h.id: h.state for f in svc.review(task.task_id) for h in f.hunks}
+    assert states == {add_fix.id: "accepted", mul_change.id: "rejected", files["notes.md"].hunks[0].id: "rejected"}
+    # A hunk whose lines the user has since edited is a conflict: nothing is written.
+    task2, _ = run_task(calc_workspace, [PLAN, step("edit_file", path="calc.py", search="return a + b",
+                                                    replace="return (a + b)"), step("finish", summary="ok")])
+    (calc_workspace / "calc.py").write_text((calc_workspace / "calc.py").read_text().replace("(a + b)", "(a+b)"))
+    (hunk,) = [h for f in svc.review(task2.task_id) for h in f.hunks]
+    report = svc.decide(task2.task_id, "reject", hunk_ids=[hunk.id])
+    assert report.conflicts and "(a+b)" in (calc_workspace / "calc.py").read_text()
+
+
+def test_reject_in_an_open_buffer_becomes_an_edit(calc_workspace: Path):
+    task, _ = run_task(calc_workspace, [PLAN, step("edit_file", path="calc.py", search="return a - b",
+                                                   replace="return a + b"), step("finish", summary="ok")])
+    svc = CheckpointService(calc_workspace)
+    buffer = (calc_workspace / "calc.py").read_text() + "# unsaved line\n"
+    report = svc.decide(task.task_id, "reject", open_text=lambda p: buffer if p == "calc.py" else None)
+    (edit,) = report.buffer_edits
+    assert "return a - b" in edit.text and edit.text.endswith("# unsaved line\n")
+    assert "return a + b" in (calc_workspace / "calc.py").read_text()  # disk untouched: the editor applies it
+
+
+async def test_review_through_the_server(calc_workspace: Path, tmp_path: Path):
+    from lsprotocol import types
+
+    from tests.conftest import write_script
+    from tests.lsp_client import start_client, stop_client
+
+    replies = [PLAN,
+               step("edit_file", path="calc.py", search="return a - b", replace="return a + b"),
+               step("edit_file", path="calc.py", search="return a * b", replace="return b * a"),
+               step("finish", summary="ok")]
+    lsp = await start_client(calc_workspace)
+    try:
+        started = await lsp.command("mimo.task.start", {"goal": "x", "model": write_script(tmp_path / "s.json", replies)})
+        await lsp.wait_done(started["taskId"])
+        task = started["taskId"]
+        (f,) = (await lsp.command("mimo.review.get", {"taskId": task}))["files"]
+        assert f["path"] == "calc.py" and [h["state"] for h in f["hunks"]] == ["pending", "pending"]
+        first, second = f["hunks"]
+        assert "+return a + b" not in first["header"] and first["new"] == ["    return a + b\n"]
+        accepted = await lsp.command("mimo.review.accept", {"taskId": task, "hunkIds": [first["id"]]})
+        assert accepted["decided"] == [first["id"]]
+        # calc.py is open in the editor with an unsaved line: the revert goes to the buffer, versioned.
+        uri = (calc_workspace / "calc.py").as_uri()
+        buffer = (calc_workspace / "calc.py").read_text() + "# unsaved\n"
+        lsp.client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=7, text=buffer)))
+        rejected = await lsp.command("mimo.review.reject", {"taskId": task, "hunkIds": [second["id"]]})
+        assert rejected["decided"] == [second["id"]] and rejected["conflicts"] == []
+        (edit,) = lsp.applied_edits
+        (doc_edit,) = edit.edit.document_changes
+        assert doc_edit.text_document.version == 7
+        assert "return a * b" in doc_edit.edits[0].new_text and doc_edit.edits[0].new_text.endswith("# unsaved\n")
+        assert "return b * a" in (calc_workspace / "calc.py").read_text()  # disk is the editor's to save
+        states = [h["state"] for h in (await lsp.command("mimo.review.get", {"taskId": task}))["files"][0]["hunks"]]
+        assert states == ["accepted", "rejected"]
+    finally:
+        await stop_client(lsp)
