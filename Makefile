@@ -13,9 +13,11 @@ setup:
 demo: setup
 	@bash scripts/demo.sh "$(DEMO_GOAL)"
 
-# Every test: unit, LSP end to end, real model, real index, Neovim client.
+# Every test: unit, LSP end to end, real model, real index, Neovim client, security suite, then the
+# VS Code extension (build, package, Node tests against the real server).
 test: setup
 	@$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	@MIMO_PYTHON=$(abspath $(PY)) bash editors/vscode/scripts/test.sh
 
 bench: setup
 	@$(PY) benchmarks/initialize_latency.py

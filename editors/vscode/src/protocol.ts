@@ -1,0 +1,148 @@
+// Wire types and names of the mimo-lsp protocol (docs/protocol.md). No `vscode` import.
+
+export const Notifications = {
+  plan: 'mimo/task/plan',
+  node: 'mimo/task/node',
+  step: 'mimo/task/step',
+  checkpoint: 'mimo/task/checkpoint',
+  token: 'mimo/task/token',
+  done: 'mimo/task/done',
+} as const;
+
+export const Commands = {
+  taskStart: 'mimo.task.start',
+  taskCancel: 'mimo.task.cancel',
+  taskStatus: 'mimo.task.status',
+  taskResume: 'mimo.task.resume',
+  taskEvents: 'mimo.task.events',
+  indexSearch: 'mimo.index.search',
+  checkpointList: 'mimo.checkpoint.list',
+  checkpointDiff: 'mimo.checkpoint.diff',
+  checkpointRestore: 'mimo.checkpoint.restore',
+  auditGet: 'mimo.audit.get',
+  reviewGet: 'mimo.review.get',
+  reviewAccept: 'mimo.review.accept',
+  reviewReject: 'mimo.review.reject',
+} as const;
+
+export interface TaskEvent {
+  taskId: string;
+  seq: number;
+  kind: string;
+}
+
+export interface PlanNode {
+  id: string;
+  title: string;
+  dependsOn: string[];
+  expectedOutput?: string;
+}
+
+export interface PlanEvent extends TaskEvent {
+  nodes: PlanNode[];
+  attempt: number;
+}
+
+export type NodeStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+
+export interface NodeEvent extends TaskEvent {
+  nodeId: string;
+  status: Exclude<NodeStatus, 'pending'>;
+  detail?: string;
+}
+
+export interface StepEvent extends TaskEvent {
+  nodeId: string;
+  step: number;
+  thought?: string;
+  tool: string;
+  args: unknown;
+  observation?: string;
+  ok: boolean;
+  replayed?: boolean;
+}
+
+export interface CheckpointEvent extends TaskEvent {
+  checkpointId: number;
+  nodeId: string;
+  step: number;
+  files: string[];
+  diff: string;
+  replayed?: boolean;
+}
+
+export type Outcome = 'verified' | 'failed' | 'unverified' | 'cancelled';
+
+export interface DoneEvent extends TaskEvent {
+  outcome: Outcome;
+  reason?: string;
+  diff?: string;
+  check?: { command: string; passed: boolean; exitCode: number | null; killed: boolean; output: string; seconds: number } | null;
+  steps?: number;
+  checkpoints?: number;
+}
+
+export interface TaskStartParams {
+  goal: string;
+  workspace?: string;
+  check?: string;
+  model?: string;
+}
+
+export interface TaskStartResult {
+  taskId: string;
+  model: string;
+}
+
+export interface Hunk {
+  id: string;
+  header: string;
+  oldStart: number;
+  oldLines: number;
+  newStart: number;
+  newLines: number;
+  old: string[];
+  new: string[];
+  state: 'pending' | 'accepted' | 'rejected';
+}
+
+export interface ReviewFile {
+  path: string;
+  status: 'added' | 'modified' | 'deleted' | 'binary';
+  modifiedSince: boolean;
+  hunks: Hunk[];
+}
+
+export interface ReviewGetResult {
+  files: ReviewFile[];
+}
+
+export interface ReviewDecisionResult {
+  taskId: string;
+  verdict: string;
+  decided: string[];
+  conflicts: { hunkId: string; path: string; reason: string }[];
+  bufferEdits: { path: string; text: string }[];
+  actionId?: number | null;
+}
+
+export interface SearchHit {
+  path: string;
+  startLine: number;
+  endLine: number;
+  symbol?: string;
+  kind?: string;
+  score: number;
+  snippet?: string;
+}
+
+export interface TaskInfo {
+  taskId: string;
+  goal: string;
+  workspace: string;
+  status: string;
+  outcome?: string | null;
+  reason?: string | null;
+  steps?: number;
+  lastSeq?: number;
+}

@@ -1,0 +1,95 @@
+// Unit tests of the pure modules (no VS Code, no server).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CheckpointModel } from '../src/checkpointModel.js';
+import { PlanModel } from '../src/planModel.js';
+import type { ReviewGetResult } from '../src/protocol.js';
+import { hunkChoices, hunkPreview, pendingCount } from '../src/reviewModel.js';
+import { initializationOptions, launchCommand, startFailureMessage } from '../src/settings.js';
+import { applyEvent, emptyState, statusText } from '../src/taskState.js';
+
+const plan = {
+  taskId: 't1', seq: 1, kind: 'plan', attempt: 1,
+  nodes: [
+    { id: 'a', title: 'Read', dependsOn: [], expectedOutput: 'known' },
+    { id: 'b', title: 'Fix', dependsOn: ['a'], expectedOutput: 'fixed' },
+  ],
+};
+
+test('plan model: plan then node statuses give icons in topological order', () => {
+  const m = new PlanModel();
+  assert.equal(m.apply('mimo/task/plan', plan), true);
+  assert.deepEqual(m.items().map((i) => [i.id, i.status, i.icon]), [['a', 'pending', 'circle-outline'], ['b', 'pending', 'circle-outline']]);
+  m.apply('mimo/task/node', { taskId: 't1', seq: 2, kind: 'node', nodeId: 'a', status: 'running', detail: 'Read' });
+  m.apply('mimo/task/node', { taskId: 't1', seq: 3, kind: 'node', nodeId: 'a', status: 'done', detail: 'read it' });
+  m.apply('mimo/task/node', { taskId: 't1', seq: 4, kind: 'node', nodeId: 'b', status: 'failed', detail: 'boom' });
+  const items = m.items();
+  assert.deepEqual(items.map((i) => [i.status, i.icon]), [['done', 'pass'], ['failed', 'error']]);
+  assert.equal(items[1].description, 'failed (after a)');
+  assert.equal(items[1].detail, 'boom');
+  // another task's node events are ignored; a new plan replaces the tree
+  assert.equal(m.apply('mimo/task/node', { taskId: 'other', nodeId: 'a', status: 'failed' }), false);
+  m.apply('mimo/task/plan', { ...plan, taskId: 't2', nodes: [plan.nodes[0]] });
+  assert.equal(m.items().length, 1);
+  assert.equal(m.items()[0].status, 'pending');
+});
+
+test('checkpoint model: labels, dedup, reset on a new task', () => {
+  const m = new CheckpointModel();
+  const cp = { taskId: 't1', seq: 5, kind: 'checkpoint', checkpointId: 7, nodeId: 'b', step: 2, files: ['calc.py'], diff: '--- a\n+++ b\n' };
+  assert.equal(m.apply('mimo/task/checkpoint', cp), true);
+  assert.equal(m.apply('mimo/task/checkpoint', cp), false);
+  assert.equal(m.items()[0].label, '#7 step 2: calc.py');
+  m.apply('mimo/task/checkpoint', { ...cp, checkpointId: 8, files: [], replayed: true });
+  assert.equal(m.items()[1].label, '#8 step 2: no file changes');
+  assert.equal(m.items()[1].description, 'b (replayed)');
+  m.apply('mimo/task/plan', { ...plan, taskId: 't2' });
+  assert.equal(m.items().length, 0);
+});
+
+test('review model: hunk choices and preview', () => {
+  const review: ReviewGetResult = {
+    files: [{
+      path: 'calc.py', status: 'modified', modifiedSince: false,
+      hunks: [
+        { id: 'h1', header: '@@ -6 +6 @@', oldStart: 6, oldLines: 1, newStart: 6, newLines: 1, old: ['    return a - b'], new: ['    return a + b'], state: 'pending' },
+        { id: 'h2', header: '@@ -9 +9 @@', oldStart: 9, oldLines: 1, newStart: 9, newLines: 1, old: ['x'], new: ['y'], state: 'accepted' },
+      ],
+    }],
+  };
+  const c = hunkChoices(review);
+  assert.equal(c.length, 1);
+  assert.equal(c[0].label, 'calc.py @@ -6 +6 @@');
+  assert.equal(c[0].description, 'modified, -1 +1');
+  assert.equal(c[0].detail, '+ return a + b');
+  assert.equal(hunkChoices(review, false).length, 2);
+  assert.equal(pendingCount(review), 1);
+  assert.equal(hunkPreview('calc.py', review.files[0].hunks[0]), '--- a/calc.py\n+++ b/calc.py\n@@ -6 +6 @@\n-    return a - b\n+    return a + b\n');
+});
+
+test('settings: launch command, initializationOptions, how-to-fix message', () => {
+  assert.deepEqual(launchCommand({}), { command: 'python3', args: ['-m', 'mimo_lsp.server'] });
+  assert.deepEqual(launchCommand({ pythonPath: '/v/bin/python' }), { command: '/v/bin/python', args: ['-m', 'mimo_lsp.server'] });
+  assert.deepEqual(launchCommand({ pythonPath: 'x', serverCommand: ['mimo-lsp', '--stdio'] }), { command: 'mimo-lsp', args: ['--stdio'] });
+  assert.deepEqual(initializationOptions({}), {});
+  assert.deepEqual(initializationOptions({ model: 'scripted:/r.json', gpuLayers: 0, policyMode: 'readOnly' }), {
+    model: { spec: 'scripted:/r.json', n_gpu_layers: 0 },
+    safety: { rules: ['write_file', 'edit_file', 'run_command'].map((tool) => ({ tool, action: 'deny', reason: 'mimo.policyMode readOnly' })) },
+  });
+  const msg = startFailureMessage({ command: 'nopython', args: ['-m', 'mimo_lsp.server'] }, new Error('spawn nopython ENOENT'));
+  assert.match(msg, /ENOENT/);
+  assert.match(msg, /How to fix: set "mimo\.pythonPath"/);
+});
+
+test('task state: status bar text follows plan, nodes and done', () => {
+  let s = emptyState();
+  assert.equal(statusText(s), '$(hubot) MiMo');
+  s = applyEvent(s, 'mimo/task/plan', plan);
+  assert.equal(statusText(s), '$(sync~spin) MiMo 0/2');
+  s = applyEvent(s, 'mimo/task/node', { taskId: 't1', nodeId: 'a', status: 'running' });
+  s = applyEvent(s, 'mimo/task/node', { taskId: 't1', nodeId: 'a', status: 'done' });
+  assert.equal(statusText(s), '$(sync~spin) MiMo 1/2');
+  s = applyEvent(s, 'mimo/task/done', { taskId: 't1', outcome: 'unverified', reason: '' });
+  assert.equal(statusText(s), '$(question) MiMo: unverified');
+  assert.equal(s.running, false);
+});
