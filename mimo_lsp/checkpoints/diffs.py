@@ -8,7 +8,8 @@ from pathlib import Path
 from mimo_lsp.checkpoints.blobs import BlobStore
 
 
-def _text(data: bytes | None) -> list[str] | None:
+def text_lines(data: bytes | None) -> list[str] | None:
+    """Lines with their endings; [] for an absent file, None for a binary one."""
     if data is None:
         return []
     if b"\0" in data[:8192]:
@@ -20,7 +21,7 @@ def unified_diff(path: str, before: bytes | None, after: bytes | None) -> str:
     """git-style diff of one file; None means absent (creation / deletion)."""
     if before == after:
         return ""
-    a, b = _text(before), _text(after)
+    a, b = text_lines(before), text_lines(after)
     if a is None or b is None:
         return f"Binary files a/{path} and b/{path} differ\n"
     from_name = f"a/{path}" if before is not None else "/dev/null"

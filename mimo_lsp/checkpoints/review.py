@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from mimo_lsp.checkpoints.diffs import text_lines
+
 HunkState = Literal["pending", "accepted", "rejected"]
 
 
@@ -37,14 +39,6 @@ class FileReview(BaseModel):
     modified_since: bool = False  # the file on disk is no longer what the agent left (someone edited it)
 
 
-def _lines(data: bytes | None) -> list[str] | None:
-    if data is None:
-        return []
-    if b"\0" in data[:8192]:
-        return None
-    return data.decode("utf-8", errors="replace").splitlines(keepends=True)
-
-
 def hunk_id(path: str, old: list[str], new: list[str]) -> str:
     h = hashlib.sha256(path.encode())
     for part in (old, new):
@@ -57,7 +51,7 @@ def file_review(path: str, before: bytes | None, after: bytes | None) -> FileRev
     if before == after:
         return None
     status = "added" if before is None else "deleted" if after is None else "modified"
-    a, b = _lines(before), _lines(after)
+    a, b = text_lines(before), text_lines(after)
     if a is None or b is None:
         return FileReview(path=path, status="binary", hunks=[Hunk(
             id=hunk_id(path, ["<binary>"], [hashlib.sha256(after or b"").hexdigest()]), old_start=0, old_lines=0,
@@ -75,7 +69,7 @@ def file_review(path: str, before: bytes | None, after: bytes | None) -> FileRev
 
 def revert_hunk(current: bytes | None, hunk: Hunk) -> bytes | None:
     """`current` with this hunk undone; raises ValueError when the hunk's new lines are not where expected."""
-    lines = _lines(current)
+    lines = text_lines(current)
     if lines is None:
         raise ValueError("binary file: reject the whole file instead")
     start = hunk.new_start - 1 if hunk.new_lines else hunk.new_start

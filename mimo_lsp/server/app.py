@@ -185,19 +185,16 @@ def create_server() -> MimoServer:
 
         server.command(name)(handler)
 
-    sync_command(P.CMD_TASK_START, "task_start")
-    sync_command(P.CMD_TASK_CANCEL, "task_cancel")
-    sync_command(P.CMD_TASK_STATUS, "task_status")
-    sync_command(P.CMD_TASK_EVENTS, "task_events")
-    sync_command(P.CMD_TASK_RESUME, "task_resume")
-    sync_command(P.CMD_CHECKPOINT_LIST, "checkpoint_list")
-    sync_command(P.CMD_CHECKPOINT_DIFF, "checkpoint_diff")
-    sync_command(P.CMD_CHECKPOINT_RESTORE, "checkpoint_restore")
-    sync_command(P.CMD_CHECKPOINT_STATS, "checkpoint_stats")
-    sync_command(P.CMD_CHECKPOINT_GC, "checkpoint_gc")
-    sync_command(P.CMD_AUDIT_GET, "audit_get")
-    sync_command(P.CMD_REVIEW_GET, "review_get")
-    sync_command(P.CMD_REVIEW_ACCEPT, "review_accept")
+    # Commands whose bodies (in server/commands.py) are quick and synchronous.
+    for name, func_name in {
+        P.CMD_TASK_START: "task_start", P.CMD_TASK_CANCEL: "task_cancel", P.CMD_TASK_STATUS: "task_status",
+        P.CMD_TASK_EVENTS: "task_events", P.CMD_TASK_RESUME: "task_resume",
+        P.CMD_CHECKPOINT_LIST: "checkpoint_list", P.CMD_CHECKPOINT_DIFF: "checkpoint_diff",
+        P.CMD_CHECKPOINT_RESTORE: "checkpoint_restore", P.CMD_CHECKPOINT_STATS: "checkpoint_stats",
+        P.CMD_CHECKPOINT_GC: "checkpoint_gc", P.CMD_AUDIT_GET: "audit_get", P.CMD_REVIEW_GET: "review_get",
+        P.CMD_REVIEW_ACCEPT: "review_accept",
+    }.items():
+        sync_command(name, func_name)
 
     @server.command(P.CMD_REVIEW_REJECT)
     async def review_reject(ls: MimoServer, *args: Any) -> Any:
