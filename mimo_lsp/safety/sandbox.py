@@ -65,6 +65,31 @@ def bwrap_works() -> str | None:
     return None
 
 
+PIDS_CGROUP_ROOT = Path("/sys/fs/cgroup/pids")  # cgroup v1 pids controller, writable when we are root
+
+
+def _pids_cgroup(limit: int) -> Path | None:
+    """A fresh pids cgroup capped at `limit` tasks, or None where cgroups are not ours to use.
+
+    RLIMIT_NPROC does not bind root (the kernel exempts it), so this is what holds a fork bomb there.
+    """
+    base = PIDS_CGROUP_ROOT / "mimo"
+    try:
+        base.mkdir(exist_ok=True)
+        for stale in base.iterdir():  # groups of earlier commands, empty by now
+            if stale.is_dir():
+                try:
+                    stale.rmdir()
+                except OSError:
+                    pass
+        group = base / f"cmd-{os.getpid()}-{os.urandom(4).hex()}"
+        group.mkdir()
+        (group / "pids.max").write_text(str(limit))
+        return group
+    except OSError:
+        return None
+
+
 def _user_process_count() -> int:
     uid = os.getuid()
     count = 0
@@ -84,6 +109,7 @@ class Sandbox:
         self.settings = settings
         self.network = settings.network if network is None else network
         self.last_argv: list[str] | None = None  # what the latest command really ran as (for the audit trail)
+        self.cgroup: Path | None = None
 
     def check(self) -> None:
         if not self.settings.enabled:
@@ -102,7 +128,7 @@ class Sandbox:
     def limits(self) -> dict[str, int]:
         s = self.settings
         return {"cpu_seconds": s.cpu_seconds, "memory_mb": s.memory_mb, "max_processes": s.max_processes,
-                "max_file_mb": s.max_file_mb}
+                "max_file_mb": s.max_file_mb, "pids_cgroup": int(PIDS_CGROUP_ROOT.is_dir())}
 
     def profile(self) -> SandboxProfile:
         if not self.confined:
@@ -167,5 +193,18 @@ class Sandbox:
         if os.getuid() == 0:
             args += ["--cap-drop", "ALL"]
         args += ["--chdir", ws, "--"]
-        self.last_argv = prlimit + args + shell
+        self.cgroup = _pids_cgroup(s.max_processes)
+        # The shell puts itself into the pids cgroup, then becomes prlimit -> bwrap: every descendant counts.
+        enter = (["sh", "-c", f'echo $$ > "{self.cgroup}/cgroup.procs" && exec "$@"', "mimo-cgroup"]
+                 if self.cgroup else [])
+        self.last_argv = enter + prlimit + args + shell
         return self.last_argv
+
+    def cleanup(self) -> None:
+        """Remove the command's pids cgroup once its processes are gone (best effort)."""
+        if self.cgroup is not None:
+            try:
+                self.cgroup.rmdir()
+            except OSError:
+                pass
+            self.cgroup = None

@@ -86,6 +86,8 @@ def run_shell(command: str, cwd, timeout_s: float, cancel=None, limit: int = 400
         _kill_group(proc.pid)
         if group_file is not None:
             group_file.unlink(missing_ok=True)
+        if sandbox is not None:
+            sandbox.cleanup()
 
 
 def _wait(proc: subprocess.Popen, timeout_s: float, cancel, limit: int) -> tuple[int | None, str, str]:

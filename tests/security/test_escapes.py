@@ -34,7 +34,7 @@ def env(tmp_path: Path):
     (ws / ".git").mkdir()
     (ws / ".git" / "config").write_text("[core]\n")
     (ws / ".mimo").mkdir()
-    (ws / ".mimo" / "config.toml").write_text("[agent]\ncommand_timeout_s = 8\n[safety.sandbox]\nmax_file_mb = 20\n")
+    (ws / ".mimo" / "config.toml").write_text("[agent]\ncommand_timeout_s = 8\n[safety.sandbox]\nmax_file_mb = 20\nmax_processes = 64\n")
     (home / ".ssh" / "id_rsa").write_text("FAKE PRIVATE KEY\n")
     (home / ".aws" / "credentials").write_text("aws_secret_access_key=FAKE\n")
     (home / ".config" / "gh" / "hosts.yml").write_text("oauth_token: FAKE\n")

@@ -3,10 +3,13 @@
 //
 //   node e2e/run.mjs   (env: CODE_SERVER, VSIX, MIMO_PYTHON, CHROMIUM, E2E_ARTIFACTS, E2E_KEEP=1 keeps the temp dir)
 //
-// Steps: temp workspace with examples/calculator, a scripted model (plan, read, edit, finish), user
+// Steps: temp workspace with examples/calculator, a scripted model (plan, read, two edits, finish), user
 // settings pointing the extension at that model; F1 -> "MiMo: Start Task" -> goal -> Enter -> Enter;
-// wait until calc.py on disk says "return a + b"; F1 -> "MiMo: Reject All" -> confirm; wait until
-// calc.py is back to "return a - b". Screenshots of each stage go to e2e/artifacts/.
+// wait until calc.py on disk says "return a + b" and "return b * a"; F1 -> "MiMo: Review Changes" ->
+// first hunk -> Accept; F1 -> "MiMo: Review Changes" -> remaining hunk -> Reject; calc.py must say
+// "return a + b" and "return a * b"; Checkpoints view: right-click the first checkpoint (#1, the read,
+// before any edit) -> Restore -> files; calc.py must be the original again. Screenshots of each stage
+// go to e2e/artifacts/.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -63,6 +66,7 @@ fs.writeFileSync(
     { nodes: [{ id: 'fix', title: 'Fix add in calc.py', depends_on: [], expected_output: 'add returns a + b' }] },
     { thought: 'look at the file', action: { tool: 'read_file', path: 'calc.py' } },
     { thought: 'fix the operator', action: { tool: 'edit_file', path: 'calc.py', search: 'return a - b', replace: 'return a + b' } },
+    { thought: 'swap the factors', action: { tool: 'edit_file', path: 'calc.py', search: 'return a * b', replace: 'return b * a' } },
     { thought: 'done', action: { tool: 'finish', summary: 'add fixed' } },
   ]),
 );
@@ -174,7 +178,10 @@ try {
   await page.keyboard.press('Enter'); // no acceptance command
 
   const statusItem = page.locator('.statusbar-item', { hasText: 'MiMo' }).first();
-  await waitFor('calc.py to say "return a + b"', () => fs.readFileSync(calc, 'utf8').includes('return a + b'), 90_000);
+  await waitFor('calc.py to say "return a + b" and "return b * a"', () => {
+    const t = fs.readFileSync(calc, 'utf8');
+    return t.includes('return a + b') && t.includes('return b * a');
+  }, 90_000);
   log('calc.py fixed on disk');
   const doneToast = page.locator('.notifications-toasts .notification-toast', { hasText: 'MiMo task' }).first();
   await doneToast.waitFor({ state: 'visible', timeout: 60_000 });
@@ -188,31 +195,98 @@ try {
   if (!/MiMo task (verified|unverified)/.test(outcome)) throw new Error(`unexpected task outcome: ${outcome}`);
   if (!/MiMo: (verified|unverified)/.test(status)) throw new Error(`unexpected status bar text: ${status}`);
 
-  // --- Reject All --------------------------------------------------------------------------------
-  log('F1 -> MiMo: Reject All');
-  await runCommand('MiMo: Reject All');
-  const dialog = page.locator('.monaco-dialog-box');
-  await dialog.waitFor({ state: 'visible', timeout: 15_000 });
-  await screenshot('reject-all-confirm');
-  await dialog.locator('.monaco-button', { hasText: 'Reject All' }).first().click();
-  const reverted = () => fs.readFileSync(calc, 'utf8').includes('return a - b');
-  try {
-    await waitFor('calc.py to be reverted to "return a - b"', reverted, 20_000);
-  } catch {
-    // The server reverts an open document in the buffer (workspace/applyEdit): save it, then look again.
-    log('not reverted on disk yet; saving the editors (Ctrl+S)');
-    await page.keyboard.press('Control+S');
-    await waitFor('calc.py to be reverted to "return a - b" after save', reverted, 20_000);
-  }
-  log('calc.py reverted on disk');
-  const rejectedToast = page.locator('.notifications-toasts .notification-toast', { hasText: 'MiMo: rejected' }).first();
-  await rejectedToast.waitFor({ state: 'visible', timeout: 15_000 });
-  const rejected = (await rejectedToast.locator('.notification-list-item-message').first().innerText()).trim();
+  const original = fs.readFileSync(path.join(repo, 'examples', 'calculator', 'calc.py'), 'utf8');
+  const calcText = () => fs.readFileSync(calc, 'utf8');
+  // The server may change an open document in the buffer (workspace/applyEdit): save, then look again.
+  const waitOnDisk = async (what, fn) => {
+    try {
+      await waitFor(what, fn, 15_000);
+    } catch {
+      log(`${what}: not on disk yet; saving the editors (Ctrl+S)`);
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+S');
+      await waitFor(`${what} (after save)`, fn, 15_000);
+    }
+  };
+  const toastText = async (text) => {
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: text }).last();
+    await toast.waitFor({ state: 'visible', timeout: 15_000 });
+    return (await toast.locator('.notification-list-item-message').first().innerText()).trim();
+  };
+  const clearToasts = async () => {
+    await runCommand('Notifications: Clear All Notifications');
+    await sleep(300);
+  };
+  // One pass of "MiMo: Review Changes": pick the first pending hunk, then Accept / Reject it.
+  const reviewFirstHunk = async (pending, action) => {
+    log(`F1 -> MiMo: Review Changes (${pending} pending) -> first hunk -> ${action}`);
+    await runCommand('MiMo: Review Changes');
+    await waitForInputTitled(`MiMo: review ${pending} pending hunk(s)`);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'calc.py' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await screenshot(`review-${pending}-pending`);
+    await page.keyboard.press('Enter'); // the first (active) hunk
+    await page.locator('.quick-input-widget .quick-input-box input[placeholder="Accept or reject this hunk"]').waitFor({ state: 'visible', timeout: 15_000 });
+    await quickInputBox.fill(action);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: action }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await screenshot(`review-${action.toLowerCase()}`);
+    await page.keyboard.press('Enter');
+  };
+
+  await clearToasts();
+
+  // --- Review Changes: accept the first hunk ----------------------------------------------------
+  await reviewFirstHunk(2, 'Accept');
+  const accepted = await toastText('MiMo: accepted');
+  log(`notification: "${accepted}"`);
+  if (accepted !== 'MiMo: accepted 1 hunk(s)') throw new Error(`unexpected accept result: ${accepted}`);
+  await waitForInputTitled('MiMo: review 1 pending hunk(s)'); // the review loop goes on with what is left
+  await page.keyboard.press('Escape');
+  if (!calcText().includes('return a + b') || !calcText().includes('return b * a')) throw new Error(`accept changed calc.py:\n${calcText()}`);
+  await clearToasts();
+
+  // --- Review Changes: reject the remaining hunk ------------------------------------------------
+  await reviewFirstHunk(1, 'Reject');
+  const rejected = await toastText('MiMo: rejected');
   log(`notification: "${rejected}"`);
-  if (!/MiMo: rejected [1-9]\d* hunk\(s\)$/.test(rejected)) throw new Error(`unexpected reject result: ${rejected}`);
+  if (rejected !== 'MiMo: rejected 1 hunk(s)') throw new Error(`unexpected reject result: ${rejected}`);
+  await waitOnDisk('calc.py to say "return a + b" and "return a * b"', () => {
+    const t = calcText();
+    return t.includes('return a + b') && t.includes('return a * b') && !t.includes('return b * a');
+  });
+  log('calc.py: first change kept, second reverted');
+  await toastText('no pending hunks'); // the loop ends: nothing left to review
   await sleep(600);
-  await screenshot('rejected');
-  if (fs.readFileSync(calc, 'utf8').includes('return a + b')) throw new Error('calc.py still contains "return a + b"');
+  await screenshot('reviewed');
+  await clearToasts();
+
+  // --- Checkpoints view: context menu -> Restore the first checkpoint (before any edit) ---------
+  log('Checkpoints view: right-click the first checkpoint -> Restore -> files');
+  const checkpointsPane = page.locator('.part.sidebar .pane', { has: page.locator('.pane-header', { hasText: 'Checkpoints' }) }).first();
+  const cpHeader = checkpointsPane.locator('.pane-header').first();
+  await cpHeader.waitFor({ state: 'visible', timeout: 15_000 });
+  if ((await cpHeader.getAttribute('aria-expanded')) === 'false') await cpHeader.click();
+  const firstCheckpoint = checkpointsPane.locator('.monaco-list-row').first();
+  await firstCheckpoint.waitFor({ state: 'visible', timeout: 15_000 });
+  const cpLabel = (await firstCheckpoint.innerText()).replace(/\s+/g, ' ').trim();
+  log(`first checkpoint: "${cpLabel}"`);
+  if (!/^#1 step \d+: no file changes/.test(cpLabel)) throw new Error(`unexpected first checkpoint: ${cpLabel}`);
+  await firstCheckpoint.click({ button: 'right' });
+  const restoreItem = page.locator('.context-view .monaco-menu .action-item', { hasText: /^\s*Restore\s*$/ }).first();
+  await restoreItem.waitFor({ state: 'visible', timeout: 15_000 });
+  await screenshot('checkpoint-context-menu');
+  await restoreItem.click();
+  await waitForInputTitled('MiMo: restore checkpoint #1');
+  await quickInputBox.fill('files');
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'working tree' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await screenshot('restore-mode');
+  await page.keyboard.press('Enter');
+  const restored = await toastText('MiMo: restored');
+  log(`notification: "${restored}"`);
+  if (restored !== 'MiMo: restored 1 file(s)') throw new Error(`unexpected restore result: ${restored}`);
+  await waitOnDisk('calc.py to be the original again', () => calcText() === original);
+  log('calc.py restored to the original on disk');
+  await sleep(600);
+  await screenshot('restored');
   log('PASS');
 } catch (e) {
   failed = true;
