@@ -40,7 +40,10 @@ export function hunkChoices(review: ReviewGetResult, onlyPending = true): HunkCh
 
 /** The hunk as a small unified diff, for a preview document. */
 export function hunkPreview(path: string, h: Hunk): string {
-  return [`--- a/${path}`, `+++ b/${path}`, h.header, ...h.old.map((l) => `-${l}`), ...h.new.map((l) => `+${l}`)].join('\n') + '\n';
+  // The server's lines keep their own line endings; drop them so each diff line ends once.
+  const bare = (l: string) => l.replace(/\r?\n$/, '');
+  return [`--- a/${path}`, `+++ b/${path}`, h.header, ...h.old.map((l) => `-${bare(l)}`),
+    ...h.new.map((l) => `+${bare(l)}`)].join('\n') + '\n';
 }
 
 export function pendingCount(review: ReviewGetResult): number {

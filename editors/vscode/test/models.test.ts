@@ -52,7 +52,7 @@ test('review model: hunk choices and preview', () => {
     files: [{
       path: 'calc.py', status: 'modified', modifiedSince: false,
       hunks: [
-        { id: 'h1', header: '@@ -6 +6 @@', oldStart: 6, oldLines: 1, newStart: 6, newLines: 1, old: ['    return a - b'], new: ['    return a + b'], state: 'pending' },
+        { id: 'h1', header: '@@ -6 +6 @@', oldStart: 6, oldLines: 1, newStart: 6, newLines: 1, old: ['    return a - b\n'], new: ['    return a + b\n'], state: 'pending' },
         { id: 'h2', header: '@@ -9 +9 @@', oldStart: 9, oldLines: 1, newStart: 9, newLines: 1, old: ['x'], new: ['y'], state: 'accepted' },
       ],
     }],
