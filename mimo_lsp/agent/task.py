@@ -25,6 +25,7 @@ from mimo_lsp.agent.replay import ActionReplay, JournaledModel, ReplayDiverged
 from mimo_lsp.agent.task_state import TaskBusy, TaskLock, resume_settings, task_is_live  # noqa: F401 (re-exported)
 from mimo_lsp.agent.tokens import TokenBatcher
 from mimo_lsp.checkpoints.blobs import BlobStore
+from mimo_lsp.checkpoints.diffs import blob_or_none
 from mimo_lsp.checkpoints.journal import EXTERNAL_TOOL, ROLLBACK_TOOL, CheckpointJournal, JournalError
 from mimo_lsp.checkpoints.restore import change_diff, diff_between, restore_files
 from mimo_lsp.checkpoints.tracker import FileChange, WorkspaceTracker
@@ -251,7 +252,7 @@ class AgentTask:
                 old = before.get(c.path)
                 if old is not None and not old.captured:
                     continue  # cannot restore what was never captured; reported by the diff
-                write_image(self.workspace / c.path, None if old is None else self.blobs.get(old.digest),
+                write_image(self.workspace / c.path, None if old is None else blob_or_none(self.blobs, old.digest),
                             None if old is None else old.mode)
                 undo_paths.append(c.path)
             undo, states = self.tracker.commit(undo_paths)

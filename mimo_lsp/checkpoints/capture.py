@@ -17,23 +17,31 @@ from pathlib import Path
 from mimo_lsp.checkpoints.blobs import BlobStore, content_hash
 
 
-def capture_one(root: Path, rel: str, blobs: BlobStore, max_bytes: int) -> str:
-    path = root / rel
+def store_file(path: Path, blobs: BlobStore, max_bytes: int) -> tuple[os.stat_result, str, bool] | None:
+    """(lstat, digest, captured) of one file, its content stored unless over `max_bytes` (then hashed only).
+    None when it is gone or a directory; a symlink is stored as its target."""
     try:
         st = path.lstat()
         if statmod.S_ISDIR(st.st_mode):
-            return f"{rel}\t0\t0\t0\t0\t-\t0"
+            return None
         data = os.readlink(path).encode() if statmod.S_ISLNK(st.st_mode) else path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
-        return f"{rel}\t0\t0\t0\t0\t-\t0"
+        return None
+    if len(data) <= max_bytes:
+        return st, blobs.put(data), True
+    return st, content_hash(data), False
+
+
+def capture_one(root: Path, rel: str, blobs: BlobStore, max_bytes: int) -> str:
+    try:
+        stored = store_file(root / rel, blobs, max_bytes)
     except OSError as exc:
         print(f"capture: {rel}: {exc}", file=sys.stderr)
+        stored = None
+    if stored is None:
         return f"{rel}\t0\t0\t0\t0\t-\t0"
-    if len(data) <= max_bytes:
-        digest, captured = blobs.put(data), 1
-    else:
-        digest, captured = content_hash(data), 0
-    return f"{rel}\t{st.st_mtime_ns}\t{st.st_size}\t{st.st_mode}\t{st.st_ino}\t{digest}\t{captured}"
+    st, digest, captured = stored
+    return f"{rel}\t{st.st_mtime_ns}\t{st.st_size}\t{st.st_mode}\t{st.st_ino}\t{digest}\t{int(captured)}"
 
 
 def main() -> int:

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from mimo_lsp.checkpoints.blobs import BlobStore
-from mimo_lsp.checkpoints.diffs import unified_diff
+from mimo_lsp.checkpoints.diffs import blob_or_none, disk_or_none, unified_diff
 from mimo_lsp.checkpoints.journal import EXTERNAL_TOOL, RESTORE_TOOL, ActionRecord, CheckpointJournal
 from mimo_lsp.checkpoints.tracker import FileChange, WorkspaceTracker
 from mimo_lsp.fsutil import write_image
@@ -83,7 +83,7 @@ def restore_files(task_id: str, checkpoint_id: int, mode: RestoreMode, journal: 
         if not want.captured:
             report.not_captured.append(path)
             continue
-        write_image(root / path, None if want.digest is None else blobs.get(want.digest), want.mode)
+        write_image(root / path, blob_or_none(blobs, want.digest), want.mode)
         to_write.append(path)
     changes, states = tracker.commit(to_write)
     report.restored = [c.path for c in changes]
@@ -107,15 +107,11 @@ def diff_between(actions: list[ActionRecord], blobs: BlobStore, from_id: int, to
         if not a.captured:
             parts.append(f"File {path} changed (content before was not captured)\n")
             continue
-        old = None if a.digest is None else blobs.get(a.digest)
+        old = blob_or_none(blobs, a.digest)
         if to_id is None and root is not None:
-            try:
-                new = (root / path).read_bytes()
-            except FileNotFoundError:
-                new = None
+            new = disk_or_none(root / path)
         else:
-            b = after[path]
-            new = None if b.digest is None else blobs.get(b.digest)
+            new = blob_or_none(blobs, after[path].digest)
         parts.append(unified_diff(path, old, new))
     return "".join(parts)
 
@@ -123,5 +119,4 @@ def diff_between(actions: list[ActionRecord], blobs: BlobStore, from_id: int, to
 def change_diff(change: FileChange, blobs: BlobStore) -> str:
     if not change.captured:
         return f"File {change.path} changed (content not captured: over the size cap or never read)\n"
-    return unified_diff(change.path, None if change.pre is None else blobs.get(change.pre),
-                        None if change.post is None else blobs.get(change.post))
+    return unified_diff(change.path, blob_or_none(blobs, change.pre), blob_or_none(blobs, change.post))

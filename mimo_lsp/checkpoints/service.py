@@ -12,6 +12,7 @@ from typing import Any, Callable
 from pydantic import BaseModel
 
 from mimo_lsp.checkpoints.blobs import BlobStore
+from mimo_lsp.checkpoints.diffs import blob_or_none, disk_or_none
 from mimo_lsp.checkpoints.journal import EXTERNAL_TOOL, CheckpointJournal
 from mimo_lsp.checkpoints.restore import RestoreMode, RestoreReport, diff_between, images_at, restore_files
 from mimo_lsp.checkpoints.review import FileReview, file_review, revert_hunk
@@ -142,9 +143,9 @@ class CheckpointService:
         for path, img in sorted(before.items()):
             if not img.captured:
                 continue
-            old = None if img.digest is None else self.blobs.get(img.digest)
+            old = blob_or_none(self.blobs, img.digest)
             # What the agent left (not whatever is on disk now: the user's own edits are not the agent's hunks).
-            new = None if latest[path].digest is None else self.blobs.get(latest[path].digest)
+            new = blob_or_none(self.blobs, latest[path].digest)
             fr = file_review(path, old, new)
             if fr is not None:
                 fr.modified_since = self._disk(path) != new
@@ -172,6 +173,7 @@ class CheckpointService:
             report.conflicts += [{"hunkId": h, "path": path or "", "reason": "no such pending hunk (reviewed again?)"}
                                  for h in wanted - known]
         decisions: list[tuple[str, str, str]] = []
+        start_images, _ = images_at(self.journal.actions(task_id), 0)
         tracker = WorkspaceTracker(self.workspace, self.blobs, self.max_blob_bytes, watch=False)
         tracker.state = self.journal.load_states()
         written: list[str] = []
@@ -190,7 +192,7 @@ class CheckpointService:
                         if f.modified_since:
                             raise ValueError("the file changed since the agent's last write; reject its hunks "
                                              "one by one or restore it")
-                        current = self._start_image(task_id, f.path)
+                        current = blob_or_none(self.blobs, start_images[f.path].digest)
                     else:
                         current = revert_hunk(current, h)
                 except ValueError as exc:
@@ -212,15 +214,7 @@ class CheckpointService:
         return report
 
     def _disk(self, path: str) -> bytes | None:
-        try:
-            return (self.workspace / path).read_bytes()
-        except FileNotFoundError:
-            return None
-
-    def _start_image(self, task_id: str, path: str) -> bytes | None:
-        before, _ = images_at(self.journal.actions(task_id), 0)
-        img = before[path]
-        return None if img.digest is None else self.blobs.get(img.digest)
+        return disk_or_none(self.workspace / path)
 
     def stats(self) -> CheckpointStats:
         blobs, blob_bytes = self.blobs.disk_usage()

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from mimo_lsp.checkpoints.blobs import BlobStore, content_hash
+from mimo_lsp.checkpoints.blobs import BlobStore
+from mimo_lsp.checkpoints.capture import store_file
 from mimo_lsp.workspace import ALWAYS_SKIPPED_DIRS, IgnoreRules, iter_files
 
 
@@ -167,18 +168,10 @@ class WorkspaceTracker:
     # -- one file ---------------------------------------------------------------------------
     def read(self, rel: str) -> FileState | None:
         """Current state of one file, its content stored (unless over the size cap)."""
-        path = self.root / rel
-        try:
-            st = path.lstat()
-            if statmod.S_ISDIR(st.st_mode):
-                return None
-            data = os.readlink(path).encode() if statmod.S_ISLNK(st.st_mode) else path.read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
+        stored = store_file(self.root / rel, self.blobs, self.max_blob_bytes)
+        if stored is None:
             return None
-        if len(data) <= self.max_blob_bytes:
-            digest, captured = self.blobs.put(data), True
-        else:
-            digest, captured = content_hash(data), False
+        st, digest, captured = stored
         return FileState(mtime_ns=st.st_mtime_ns, size=st.st_size, mode=st.st_mode, ino=st.st_ino, digest=digest,
                          captured=captured)
 

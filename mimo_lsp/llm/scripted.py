@@ -32,10 +32,6 @@ class ScriptedChatModel:
             raise ModelError(f"scripted model {path} must hold a JSON list of replies")
         return cls(data, name=f"scripted:{path}")
 
-    @property
-    def remaining(self) -> int:
-        return len(self._replies) - self._next
-
     def fast_forward(self, n: int) -> None:
         """Skip replies consumed by an earlier run (a resumed task replays them from its journal)."""
         with self._lock:

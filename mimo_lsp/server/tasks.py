@@ -137,12 +137,6 @@ class TaskManager:
     def events(self, task_id: str, after_seq: int) -> list[dict[str, Any]]:
         return [event_payload(e) for e in self._get(task_id).sink.since(after_seq)]
 
-    def wait(self, task_id: str, timeout: float | None = None) -> bool:
-        rec = self._get(task_id)
-        if rec.thread is not None:
-            rec.thread.join(timeout)
-        return rec.status == "finished"
-
     def cancel_all(self) -> None:
         for rec in list(self.tasks.values()):
             if rec.status != "finished":
