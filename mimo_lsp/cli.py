@@ -76,10 +76,21 @@ def make_confirm(args: argparse.Namespace, console):
     return ask
 
 
+def criteria_from_args(args: argparse.Namespace):
+    from mimo_lsp.agent.goal import GoalCriteria
+    from mimo_lsp.agent.plan import CheckSpec
+
+    files = []
+    for req in args.require:
+        path, _, text = req.partition(":")
+        files.append(CheckSpec(path=path, contains=text) if text else CheckSpec(path=path, exists=True))
+    return GoalCriteria(commands=list(args.check), files=files, criterion=args.criterion)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from mimo_lsp.agent.task import AgentTask
     from mimo_lsp.index.service import IndexService
-    from mimo_lsp.llm.factory import open_model
+    from mimo_lsp.llm.factory import open_model, open_role_models
 
     workspace = Path(args.workspace).expanduser()
     if not workspace.is_dir():
@@ -94,9 +105,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     sink = SequencedSink("pending", reporter)
     index = IndexService()
     try:
-        task = AgentTask(args.goal, workspace, model, layered.settings, sink, check=args.check,
-                         search=index.searcher(workspace), confirm=make_confirm(args, reporter.console))
-    except (ValueError, OSError) as exc:
+        roles = open_role_models(layered)
+        task = AgentTask(args.goal, workspace, model, layered.settings, sink, criteria=criteria_from_args(args),
+                         search=index.searcher(workspace), confirm=make_confirm(args, reporter.console), roles=roles)
+    except (ValueError, OSError, ModelError) as exc:
         return _fail(str(exc))
     sink.task_id = task.task_id
     if not args.quiet:
@@ -105,25 +117,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = task.run()
     if args.json:
         print(json.dumps(result.model_dump(include={"task_id", "outcome", "reason", "plan", "steps", "checkpoints",
-                                                    "diff", "check"}), indent=2))
+                                                    "diff", "check", "stats"}), indent=2))
     return 0 if result.outcome in ("verified", "unverified") else 1
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from mimo_lsp.agent.task import AgentTask, TaskBusy, resume_settings
     from mimo_lsp.index.service import IndexService
-    from mimo_lsp.llm.factory import open_model
+    from mimo_lsp.llm.factory import open_model, open_role_models
 
     workspace = Path(args.workspace).expanduser()
     try:
         layered, _row = resume_settings(workspace, args.task, args.model)
         model, resolved = open_model(layered)
+        roles = open_role_models(layered)
     except (KeyError, ModelError, ConfigError) as exc:
         return _fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))
     reporter = ConsoleReporter(quiet=args.quiet, to_stderr=args.json)
     sink = SequencedSink(args.task, reporter)
     task = AgentTask("", workspace, model, layered.settings, sink, task_id=args.task, resume=True,
-                     search=IndexService().searcher(workspace), confirm=make_confirm(args, reporter.console))
+                     search=IndexService().searcher(workspace), confirm=make_confirm(args, reporter.console),
+                     roles=roles)
     signal.signal(signal.SIGINT, lambda *_: task.cancel())
     try:
         result = task.run()
@@ -325,7 +339,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a task on a workspace")
     run.add_argument("goal")
     run.add_argument("--workspace", "-w", default=".")
-    run.add_argument("--check", help="acceptance command that must exit 0 (e.g. 'pytest -q')")
+    run.add_argument("--check", action="append", default=[],
+                     help="completion command that must exit 0 (e.g. 'pytest -q'); repeatable")
+    run.add_argument("--require", action="append", default=[], metavar="PATH[:TEXT]",
+                     help="completion file predicate: PATH must exist (and contain TEXT); repeatable")
+    run.add_argument("--criterion", help="natural-language completion criterion, judged by the judge model")
     run.add_argument("--model", help="GGUF path, manifest name, or scripted:FILE.json")
     run.add_argument("--json", action="store_true", help="print one JSON object at the end")
     run.add_argument("--quiet", "-q", action="store_true")
@@ -371,6 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
     sbx.set_defaults(func=cmd_sandbox_run)
     gc = command("gc", "delete old tasks' checkpoint data beyond the workspace cap", cmd_gc)
     gc.add_argument("--keep-days", type=float, help="also delete finished tasks older than this")
+    from mimo_lsp import cli_agent
+
+    cli_agent.register(sub)
     return ap
 
 

@@ -43,8 +43,21 @@ class ModelSettings(BaseModel):
 class AgentSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     max_plan_attempts: int = Field(3, ge=1)
-    max_plan_nodes: int = Field(8, ge=1)
-    max_steps_per_node: int = Field(8, ge=1)
+    max_plan_nodes: int = Field(64, ge=1)
+    # Per-node default budget (a plan node may set its own) and the whole task's budget.
+    max_steps_per_node: int = Field(12, ge=1)
+    max_task_steps: int = Field(600, ge=1)
+    # A failed node is rolled back and retried this many times with a different strategy, then the
+    # planner revises the remaining DAG (at most max_replans times per task).
+    node_retries: int = Field(2, ge=0)
+    max_replans: int = Field(3, ge=0)
+    # When the completion criteria fail at the end, the failing criterion goes back to the planner for
+    # repair nodes this many times before the task is reported failed.
+    goal_rounds: int = Field(2, ge=0)
+    # Every N steps a progress summary goes to the memory store and into the executor's prompt.
+    summary_every: int = Field(5, ge=1)
+    # Token budget for memories and lessons injected into planner and executor prompts.
+    memory_tokens: int = Field(300, ge=0)
     max_structured_retries: int = Field(2, ge=0)
     command_timeout_s: float = Field(120.0, gt=0)
     check_timeout_s: float = Field(900.0, gt=0)
@@ -74,9 +87,29 @@ class SafetySettings(BaseModel):
     confirm_timeout_s: float = Field(300.0, gt=0)
 
 
+class MemorySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # "minilm": the shipped all-MiniLM-L6-v2 via sentence-transformers; "hashing": no model (fast).
+    embedder: str = Field("minilm", pattern="^(minilm|hashing)$")
+    # Store lessons distilled from failures and their fixes after every task.
+    lessons: bool = True
+
+
+class RoleSettings(BaseModel):
+    """Per-role model overrides; a role left out uses [model]. Fields not given inherit from [model]."""
+
+    model_config = ConfigDict(extra="forbid")
+    planner: dict[str, Any] | None = None
+    executor: dict[str, Any] | None = None
+    judge: dict[str, Any] | None = None
+    summarizer: dict[str, Any] | None = None
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     model: ModelSettings = Field(default_factory=ModelSettings)
+    roles: RoleSettings = Field(default_factory=RoleSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
     safety: SafetySettings = Field(default_factory=SafetySettings)
@@ -138,4 +171,22 @@ def load_settings(workspace: Path | None, overrides: dict[str, Any] | None = Non
             Settings.model_validate(merged)
         except ValidationError as exc:
             raise ConfigError(f"invalid settings in {name}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
-    return LayeredSettings(settings=Settings.model_validate(merged), model_source=source)
+    settings = Settings.model_validate(merged)
+    for role in ROLES:
+        try:
+            role_model(settings, role)
+        except ValidationError as exc:
+            raise ConfigError(f"invalid settings for model role {role}: {exc.errors()[0]['loc']}: "
+                              f"{exc.errors()[0]['msg']}") from exc
+    return LayeredSettings(settings=settings, model_source=source)
+
+
+ROLES = ("planner", "executor", "judge", "summarizer")
+
+
+def role_model(settings: Settings, role: str) -> ModelSettings | None:
+    """The model settings of a role, or None when the role uses the main model."""
+    override = getattr(settings.roles, role)
+    if not override:
+        return None
+    return ModelSettings.model_validate({**settings.model.model_dump(), **override})

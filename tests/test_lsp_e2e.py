@@ -30,8 +30,9 @@ async def test_task_streams_plan_steps_checkpoints_done(lsp, calc_workspace: Pat
     kinds = [e["_method"] for e in events if e["_method"] != "token"]
     assert kinds == ["plan", "node", "step", "checkpoint", "step", "checkpoint", "step", "checkpoint", "node", "done"]
     plan = events[[e["_method"] for e in events].index("plan")]
-    assert plan["nodes"] == [{"id": "fix", "title": "Fix add in calc.py", "dependsOn": [],
-                              "expectedOutput": "add returns a + b"}]
+    assert [{k: n[k] for k in ("id", "title", "dependsOn", "expectedOutput", "status")} for n in plan["nodes"]] == [
+        {"id": "fix", "title": "Fix add in calc.py", "dependsOn": [], "expectedOutput": "add returns a + b",
+         "status": "pending"}]
     checkpoints = [e for e in events if e["_method"] == "checkpoint"]
     assert checkpoints[0]["files"] == [] and checkpoints[0]["diff"] == ""  # read_file changes nothing
     assert checkpoints[1]["files"] == ["calc.py"]
@@ -53,7 +54,7 @@ async def test_failed_check_is_reported_not_claimed(lsp, calc_workspace: Path, t
     started = await lsp.command("mimo.task.start", {"goal": "fix add", "check": python_check(), "model": model})
     done = await lsp.wait_done(started["taskId"])
     assert done["outcome"] == "failed"
-    assert "acceptance check failed" in done["reason"]
+    assert "completion criteria failed" in done["reason"]
     assert done["check"]["exitCode"] != 0
 
 

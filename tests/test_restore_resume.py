@@ -230,10 +230,10 @@ def test_failed_node_is_rolled_back_but_user_edits_stay(calc_workspace: Path):
     # The user saves a file of their own while the node runs (between two steps).
     real_act = task.act
 
-    def act(node_id, n, action, thought):
+    def act(node_id, n, action, thought, preset=None):
         if n == 2:
             (calc_workspace / "test_calc.py").write_text("# the user's\n")
-        return real_act(node_id, n, action, thought)
+        return real_act(node_id, n, action, thought, preset)
 
     task.act = act
     result = task.run()

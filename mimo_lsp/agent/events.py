@@ -70,6 +70,7 @@ class DoneEvent(TaskEvent):
     check: dict[str, Any] | None = None
     steps: int = 0
     checkpoints: int = 0
+    stats: dict[str, int] = Field(default_factory=dict)
 
 
 class EventSink(Protocol):

@@ -2,22 +2,45 @@
 
 from __future__ import annotations
 
+from mimo_lsp.agent.plan import PlanNode
+
 PLANNER_SYSTEM = """You are the planner of a coding agent working in a software repository.
-Split the user's goal into a small plan: a list of sub-tasks that form a DAG.
+Split the user's goal into a plan: a list of sub-tasks that form a DAG.
 Reply with JSON only, for example:
 {"nodes": [{"id": "n1", "title": "Find the code that parses dates", "depends_on": [],
  "expected_output": "the file and function are known"},
- {"id": "n2", "title": "Fix the date parser", "depends_on": ["n1"], "expected_output": "the tests pass"}]}
-Rules: ids are short and unique; depends_on lists ids of earlier nodes only; 1 to 5 nodes;
-each expected_output says what will be true when the node is done (a file changed, a test passing)."""
+ {"id": "n2", "title": "Fix the date parser", "depends_on": ["n1"], "expected_output": "the tests pass",
+  "files": ["src/dates.py"], "max_steps": 8, "checks": [{"command": "pytest -q tests/test_dates.py"}]}]}
+Rules: ids are short and unique; depends_on lists ids of earlier nodes only; few nodes for a small goal;
+each expected_output says what will be true when the node is done. Optional per node: "files" (globs of
+the only files it may change), "max_steps" (its step budget), "checks" (each {"command": ...} that must
+exit 0, or {"path": ..., "contains": ...} / "exists" / "not_contains" / "matches")."""
 
 
-def planner_user(goal: str, context: str, check: str | None) -> str:
+def planner_user(goal: str, context: str, check: str | None, memory: str = "") -> str:
     parts = [f"Goal: {goal}"]
     if check:
-        parts.append(f"Acceptance check (must pass at the end): {check}")
+        parts.append(f"Completion criteria (checked before the task may finish):\n{check}")
+    if memory:
+        parts.append(f"Lessons and notes from earlier work in this repository:\n{memory}")
     parts.append(f"Workspace:\n{context}")
     return "\n\n".join(parts)
+
+
+REPLANNER_SYSTEM = PLANNER_SYSTEM + """
+You are REVISING a plan after a failure. Done nodes stay done: do not repeat them and do not reuse their
+ids. Reply with the nodes that remain to be done (new ones may depend on done ids), changed so that the
+failure does not happen again."""
+
+
+def replanner_user(goal: str, done: str, remaining: str, failure: str, context: str) -> str:
+    return "\n\n".join([
+        f"Goal: {goal}",
+        f"Done nodes (keep):\n{done or '(none)'}",
+        f"Remaining nodes of the current plan:\n{remaining or '(none)'}",
+        f"What failed:\n{failure}",
+        f"Workspace:\n{context}",
+    ])
 
 
 EXECUTOR_SYSTEM = """You are a coding agent. You work on ONE sub-task of a plan, inside a repository.
@@ -31,15 +54,28 @@ Tools:
 - edit_file {"path", "search", "replace"}: replace text that occurs exactly once
 - run_command {"command", "timeout_s"}: run a shell command in the repository root
 - finish {"summary"}: the sub-task is done; say what changed
-Read before you edit. Keep edits minimal. Call finish when the expected output holds."""
+Read before you edit. Keep edits minimal. Call finish when the expected output holds: its checks are
+run then, and a finish whose checks fail is rejected."""
 
 
-def node_prompt(goal: str, plan_lines: str, node_title: str, expected: str, check: str | None) -> str:
-    parts = [
-        f"Overall goal: {goal}",
-        f"Plan:\n{plan_lines}",
-        f"Your sub-task: {node_title}\nExpected output: {expected}",
-    ]
-    if check:
-        parts.append(f"The task is accepted when this command passes: {check}")
+def node_prompt(goal: str, plan: str, node: PlanNode, criteria: str | None, *, attempt: int = 1,
+                failures: list[str] | None = None, memory: str = "", progress: str = "", budget: int = 0) -> str:
+    contract = [f"Sub-task id: {node.id}", f"Your sub-task: {node.title}", f"Expected output: {node.expected_output}"]
+    if node.files:
+        contract.append("You may change only: " + ", ".join(node.files))
+    if node.checks:
+        contract.append("Checks run when you finish: " + "; ".join(c.label() for c in node.checks))
+    if budget:
+        contract.append(f"Step budget: {budget}")
+    parts = [f"Overall goal: {goal}", f"Plan:\n{plan}", "\n".join(contract)]
+    if criteria:
+        parts.append(f"The whole task is accepted when: {criteria}")
+    if memory:
+        parts.append(f"Relevant notes and lessons:\n{memory}")
+    if attempt > 1:
+        parts.append(f"Attempt {attempt}. Earlier attempts failed and were rolled back (files are as before the "
+                     "first attempt):\n" + "\n".join(f"- {f}" for f in (failures or [])) +
+                     "\nUse a DIFFERENT approach this time; do not repeat what failed.")
+    if progress:
+        parts.append(f"Progress so far in this attempt:\n{progress}")
     return "\n\n".join(parts)

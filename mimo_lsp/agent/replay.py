@@ -20,8 +20,16 @@ class ReplayDiverged(RuntimeError):
 
 
 class JournaledModel:
-    def __init__(self, live: ChatModel, journal: CheckpointJournal, task_id: str, recorded: list[str]) -> None:
+    """All model calls of a task, whatever the role, in one journaled sequence.
+
+    `roles` maps a role (planner / executor / judge / summarizer) to its own model; `for_role` gives a
+    ChatModel view that routes there (or to the main model) while sharing the sequence and the replay.
+    """
+
+    def __init__(self, live: ChatModel, journal: CheckpointJournal, task_id: str, recorded: list[str],
+                 roles: dict[str, ChatModel] | None = None) -> None:
         self.live, self.journal, self.task_id = live, journal, task_id
+        self.roles = dict(roles or {})
         self.name = live.name
         self._replay = list(recorded)
         self.replayed = 0
@@ -32,9 +40,12 @@ class JournaledModel:
     def replaying(self) -> bool:
         return bool(self._replay)
 
+    def for_role(self, role: str) -> "RoleModel":
+        return RoleModel(self, role)
+
     def complete(self, messages: list[ChatMessage], *, schema: dict[str, Any] | None = None,
                  max_tokens: int | None = None, temperature: float | None = None,
-                 on_token: TokenCallback | None = None) -> Completion:
+                 on_token: TokenCallback | None = None, role: str = "executor") -> Completion:
         self.last_input_digest = hashlib.sha256(
             json.dumps([m.model_dump() for m in messages], sort_keys=True).encode()).hexdigest()
         if self._replay:
@@ -42,19 +53,34 @@ class JournaledModel:
             self.calls += 1
             self.replayed += 1
             return Completion(text=rec["text"], finish_reason=rec.get("finish_reason"))
-        if self.replayed and hasattr(self.live, "fast_forward"):
+        live = self.roles.get(role, self.live)
+        if self.replayed and hasattr(live, "fast_forward"):
             # A scripted test double resumes at the reply after the replayed ones.
-            self.live.fast_forward(self.replayed)
+            live.fast_forward(self.replayed)
             self.replayed = 0
-        out = self.live.complete(messages, schema=schema, max_tokens=max_tokens, temperature=temperature,
-                                 on_token=on_token)
+        out = live.complete(messages, schema=schema, max_tokens=max_tokens, temperature=temperature,
+                            on_token=on_token)
         self.calls += 1
-        self.journal.record_model_call(self.task_id, self.calls, "chat",
+        self.journal.record_model_call(self.task_id, self.calls, role,
                                        json.dumps({"text": out.text, "finish_reason": out.finish_reason}))
         return out
 
+    def count_tokens(self, text: str, role: str = "executor") -> int:
+        return self.roles.get(role, self.live).count_tokens(text)
+
+
+class RoleModel:
+    """A ChatModel view of one role of a JournaledModel."""
+
+    def __init__(self, journaled: JournaledModel, role: str) -> None:
+        self.journaled, self.role = journaled, role
+        self.name = journaled.roles.get(role, journaled.live).name
+
+    def complete(self, messages: list[ChatMessage], **kwargs: Any) -> Completion:
+        return self.journaled.complete(messages, role=self.role, **kwargs)
+
     def count_tokens(self, text: str) -> int:
-        return self.live.count_tokens(text)
+        return self.journaled.count_tokens(text, self.role)
 
 
 class ActionReplay:

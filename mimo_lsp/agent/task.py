@@ -17,10 +17,12 @@ from typing import Any, Callable
 from pydantic import BaseModel
 
 from mimo_lsp.agent.checks import run_check
-from mimo_lsp.agent.events import CheckpointEvent, DoneEvent, NodeEvent, Outcome, PlanEvent, StepEvent, TaskEvent
-from mimo_lsp.agent.executor import NodeRunner, TaskCancelled
-from mimo_lsp.agent.plan import Plan, topological_order
-from mimo_lsp.agent.planner import make_plan
+from mimo_lsp.agent.events import CheckpointEvent, DoneEvent, Outcome, StepEvent, TaskEvent
+from mimo_lsp.agent.executor import TaskCancelled
+from mimo_lsp.agent.goal import CheckResult, GoalCriteria, file_predicate
+from mimo_lsp.agent.memory import MemoryStore
+from mimo_lsp.agent.orchestrator import Orchestrator, dump_checks, parse_checks
+from mimo_lsp.agent.plan import CheckSpec, Plan
 from mimo_lsp.agent.replay import ActionReplay, JournaledModel, ReplayDiverged
 from mimo_lsp.agent.task_state import TaskBusy, TaskLock, resume_settings, task_is_live  # noqa: F401 (re-exported)
 from mimo_lsp.agent.tokens import TokenBatcher
@@ -40,6 +42,7 @@ from mimo_lsp.tools.shell import kill_recorded_group
 from mimo_lsp.workspace import IgnoreRules, iter_files, state_dir
 
 AGENT_TOOLS_EXCLUDED = (EXTERNAL_TOOL, ROLLBACK_TOOL, "restore")
+CHECK_TOOL = "check"  # a journaled check result (node checks, completion criteria, the judge)
 # Asks the user about one risky action: {taskId, tool, subject, reason, rule} -> "yes" | "no" | "always"
 # | "never" | None (no answer: no action).
 Confirm = Callable[[dict[str, Any]], "str | None"]
@@ -55,6 +58,8 @@ class TaskResult(BaseModel):
     diff: str
     check: dict[str, Any] | None = None
     rolled_back: list[str] = []
+    # replans, retries, node_rejections, goal_rejections, failed_attempts, lessons, model_calls
+    stats: dict[str, int] = {}
 
 
 def _exit_code(output: str) -> int | None:
@@ -64,6 +69,15 @@ def _exit_code(output: str) -> int | None:
 
 def new_task_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+def criteria_from_journal(stored: str | None) -> GoalCriteria:
+    """The journal's check column holds either one command (older tasks) or the criteria as JSON."""
+    if not stored:
+        return GoalCriteria()
+    if stored.lstrip().startswith("{"):
+        return GoalCriteria.model_validate_json(stored)
+    return GoalCriteria(commands=[stored])
 
 
 def workspace_context(workspace: Path, limit: int = 60) -> str:
@@ -88,6 +102,9 @@ class AgentTask:
         buffer_guard: BufferGuard | None = None,
         resume: bool = False,
         confirm: Confirm | None = None,
+        criteria: GoalCriteria | None = None,
+        roles: dict[str, ChatModel] | None = None,
+        context: Callable[[str, int], str] | None = None,
     ) -> None:
         if not workspace.is_dir():
             raise FileNotFoundError(f"workspace is not a directory: {workspace}")
@@ -99,12 +116,16 @@ class AgentTask:
             row = self.journal.task(task_id or "")
             if row is None:
                 raise KeyError(f"unknown task id: {task_id}")
-            goal, check = row["goal"], row["check_cmd"]
+            goal, criteria, check = row["goal"], criteria_from_journal(row["check_cmd"]), None
         if not goal.strip():
             raise ValueError("goal is empty")
+        criteria = criteria or GoalCriteria()
+        if check:
+            criteria = criteria.model_copy(update={"commands": [check] + criteria.commands})
         self.task_id = task_id or new_task_id()
-        self.goal, self.check, self.settings, self.emit = goal.strip(), check, settings, emit
-        self.live_model = model
+        self.goal, self.criteria, self.settings, self.emit = goal.strip(), criteria, settings, emit
+        self.live_model, self.role_models, self.context_fn = model, dict(roles or {}), context
+        self.pause_event = threading.Event()  # set = paused between steps
         self.cancel_event = threading.Event()
         self.blobs = BlobStore(self.data_dir / "blobs", fsync=settings.checkpoints.fsync)
         self.tracker = WorkspaceTracker(self.workspace, self.blobs, settings.checkpoints.max_blob_bytes,
@@ -120,6 +141,7 @@ class AgentTask:
                                  group_file=self.data_dir / "tasks" / f"{self.task_id}.pgid", sandbox=self.sandbox)
         self.tokens = TokenBatcher(emit, self.cancel_event)
         self.lock = TaskLock(self.data_dir, self.task_id)
+        self.memory = MemoryStore(self.data_dir, settings.memory.embedder, model.count_tokens)
         self.model: JournaledModel | None = None
         self.replay = ActionReplay([])
         self.steps = 0
@@ -135,6 +157,32 @@ class AgentTask:
     def cancel(self) -> None:
         self.cancel_event.set()
 
+    def pause(self) -> None:
+        self.pause_event.set()
+
+    def unpause(self) -> None:
+        self.pause_event.clear()
+
+    @property
+    def check(self) -> str | None:
+        """The first completion command (the single acceptance check of older clients)."""
+        return self.criteria.commands[0] if self.criteria.commands else None
+
+    def criteria_text(self) -> str | None:
+        if self.criteria.empty():
+            return None
+        return "; ".join(c.label() for c in self.criteria.checks()) + (
+            f"; judged: {self.criteria.criterion}" if self.criteria.criterion else "")
+
+    def context(self, budget_tokens: int = 600) -> str:
+        """Workspace context for the planner: the caller's (repo map, search) or the file list."""
+        if self.context_fn is not None:
+            try:
+                return self.context_fn(self.goal, budget_tokens)
+            except Exception as exc:  # the plan can still be made from the file list
+                return workspace_context(self.workspace) + f"\n(repo map unavailable: {exc})"
+        return workspace_context(self.workspace)
+
     # -- lifecycle ---------------------------------------------------------------------------
     def run(self) -> TaskResult:
         if not self.lock.acquire():
@@ -146,6 +194,7 @@ class AgentTask:
             self.audit.close()
             self.blobs.close()
             self.journal.close()
+            self.memory.close()
             self.lock.release()
         self._auto_gc()
         # Announced only once the task is no longer live: a client may restore or resume right away.
@@ -170,7 +219,9 @@ class AgentTask:
         self.status = "running"
         try:
             self._open()
-            outcome, reason, check = self._run()
+            orchestrator = Orchestrator(self)
+            self.orchestrator = orchestrator
+            outcome, reason, check = orchestrator.run()
         except TaskCancelled:
             outcome, reason, check = "cancelled", "cancelled by the user", None
         except ModelError as exc:
@@ -190,10 +241,11 @@ class AgentTask:
         except Exception as exc:  # e.g. disk full: the outcome still reaches the user
             reason += f" (journal not updated: {exc})"
         done = DoneEvent(task_id="", outcome=outcome, reason=reason, diff=diff, check=check, steps=self.steps,
-                         checkpoints=len(self.checkpoints))
+                         checkpoints=len(self.checkpoints), stats=self.stats())
         return TaskResult(task_id=self.task_id, outcome=outcome, reason=reason,
                           plan=[n.model_dump() for n in (self.plan.nodes if self.plan else [])], steps=self.steps,
-                          checkpoints=self.checkpoints, diff=diff, check=check, rolled_back=self.rolled_back), done
+                          checkpoints=self.checkpoints, diff=diff, check=check, rolled_back=self.rolled_back,
+                          stats=self.stats()), done
 
     def _open(self) -> None:
         persisted = self.journal.load_states()
@@ -207,11 +259,13 @@ class AgentTask:
             self.journal.update_task(self.task_id, status="running")
         else:
             recorded = []
+            stored = None if self.criteria.empty() else (
+                self.check if self.criteria == GoalCriteria(commands=[self.check]) else self.criteria.model_dump_json())
             self.journal.start_task(self.task_id, self.goal, self.workspace, getattr(self.live_model, "name", "?"),
-                                    self.check, self.settings.model_dump_json())
-        self.model = JournaledModel(self.live_model, self.journal, self.task_id, recorded)
+                                    stored, self.settings.model_dump_json())
+        self.model = JournaledModel(self.live_model, self.journal, self.task_id, recorded, self.role_models)
         self.audit.append("task", "resume" if self.resume else "start", {
-            "goal": self.goal, "check": self.check, "model": getattr(self.live_model, "name", "?"),
+            "goal": self.goal, "check": self.check, "criteria": self.criteria.model_dump(), "model": getattr(self.live_model, "name", "?"),
             "settings_digest": digest(self.settings.model_dump_json()), "sandbox": self.sandbox.profile().model_dump(),
             "rolled_back": self.rolled_back})
         self.tracker.start(persisted, self.data_dir)
@@ -270,57 +324,64 @@ class AgentTask:
             self.journal.save_states(states)
 
     # -- the task ----------------------------------------------------------------------------
-    def _run(self) -> tuple[Outcome, str, dict[str, Any] | None]:
-        a = self.settings.agent
-        assert self.model is not None
-        self.tokens.purpose = "plan"
-        try:
-            self.plan = make_plan(self.model, self.goal, workspace_context(self.workspace), self.check,
-                                  attempts=a.max_plan_attempts, max_nodes=a.max_plan_nodes, on_token=self.tokens)
-        except ModelError as exc:
-            return "failed", f"planning failed: {exc}", None
-        finally:
-            self.tokens.flush()
-        order = topological_order(self.plan)
-        self.journal.update_task(self.task_id, plan_json=self.plan.model_dump_json())
-        if not self.replay:
-            self.audit.append("decision", "plan", {"nodes": [n.model_dump() for n in order]})
-        self.emit(PlanEvent(task_id="", nodes=[n.model_dump() for n in order]))
-        plan_lines = "\n".join(f"- {n.id}: {n.title}" for n in order)
-        runner = NodeRunner(self.model, self.tools, self.act, self.tokens, a.max_steps_per_node,
-                            a.max_structured_retries, self.settings.model.max_tokens, self.settings.model.n_ctx)
-        failed: dict[str, str] = {}
-        for node in order:
-            blocked = [d for d in node.depends_on if d in failed]
-            if blocked:
-                failed[node.id] = f"skipped: depends on failed {', '.join(blocked)}"
-                self.emit(NodeEvent(task_id="", node_id=node.id, status="skipped", detail=failed[node.id]))
+    def stats(self) -> dict[str, int]:
+        out = dict(getattr(getattr(self, "orchestrator", None), "stats", {}))
+        out["model_calls"] = self.model.calls if self.model is not None else 0
+        return out
+
+    # -- checks (journaled, so a resumed task sees the same verdicts) ------------------------
+    def run_checks(self, node_id: str, step: int, specs: list[CheckSpec], trusted: bool) -> list[CheckResult]:
+        """Node checks (model-proposed: the policy must allow each command) or completion criteria
+        (given by the user: trusted). Commands run sandboxed; what they change is journaled with them."""
+        args = {"checks": [c.model_dump(exclude_none=True) for c in specs]}
+        recorded = self.replay.take(step, CHECK_TOOL, args)
+        if recorded is not None:
+            self.last_action_id = recorded.id
+            return parse_checks(recorded.observation or "[]")
+        results: list[CheckResult] = []
+        ran_command = False
+        for spec in specs:
+            if spec.command is None:
+                results.append(file_predicate(self.workspace, spec))
                 continue
-            self.emit(NodeEvent(task_id="", node_id=node.id, status="running", detail=node.title))
-            self.tokens.purpose = f"node:{node.id}"
-            node_start = self.last_action_id
-            result = runner.run(self.goal, plan_lines, node, self.check, self.steps)
-            self.tokens.flush()
-            if not result.ok:
-                failed[node.id] = result.detail + self._rollback_node(node_start)
-            self.emit(NodeEvent(task_id="", node_id=node.id, status="done" if result.ok else "failed",
-                                detail=result.detail))
-        if self.cancel_event.is_set():
-            raise TaskCancelled()
-        node_note = "; ".join(f"{k}: {v}" for k, v in failed.items())
-        if self.check:
-            check = run_check(self.check, self.workspace, a.check_timeout_s, self.cancel_event, self.sandbox)
-            self.audit.append("outcome", "check", {"command": self.check, "exit_code": check["exit_code"],
-                                                   "passed": check["passed"], "output_digest": digest(check["output"]),
-                                                   "sandbox": self.sandbox.profile().kind})
-            self._record_external(*self.tracker.commit_command())  # what the check itself wrote
-            if check["passed"]:
-                extra = f" (although {len(failed)} node(s) failed: {node_note})" if failed else ""
-                return "verified", f"acceptance check passed: {self.check}{extra}", check
-            return "failed", f"acceptance check failed (exit {check['exit_code']}): {self.check}", check
-        if failed:
-            return "failed", f"{len(failed)} node(s) failed: {node_note}", None
-        return "unverified", "all nodes finished; no acceptance check was given", None
+            if not trusted:
+                decision = self.policy.decide("run_command", spec.command)
+                if decision.verdict != "allow":
+                    results.append(CheckResult(check=spec.label(), passed=False, evidence=(
+                        f"not run: the policy says {decision.verdict} ({decision.reason}); checks must be commands "
+                        "the policy allows")))
+                    continue
+            if not ran_command:
+                self._prepare_command()
+                ran_command = True
+            out = run_check(spec.command, self.workspace, self.settings.agent.check_timeout_s, self.cancel_event,
+                            self.sandbox)
+            results.append(CheckResult(check=spec.label(), passed=out["passed"], exit_code=out["exit_code"],
+                                       evidence=out["output"][-3000:]))
+        changes, states = self.tracker.commit_command() if ran_command else ([], self.tracker.states())
+        self.last_action_id = self.journal.record_action(
+            self.task_id, step, node_id, CHECK_TOOL, args, "", dump_checks(results), changes, states,
+            ok=all(r.passed for r in results))
+        return results
+
+    def judged(self, node_id: str, step: int, ask: Callable[[], CheckResult]) -> CheckResult:
+        """The judge's verdict (its model call is journaled too); recorded like a check."""
+        args = {"judge": True}
+        recorded = self.replay.take(step, CHECK_TOOL, args)
+        if recorded is not None:
+            return parse_checks(recorded.observation or "[]")[0]
+        result = ask()
+        self.journal.record_action(self.task_id, step, node_id, CHECK_TOOL, args, "", dump_checks([result]), [],
+                                   self.tracker.states(), ok=result.passed)
+        return result
+
+    def _prepare_command(self) -> None:
+        """Before a shell command: the capture is complete and outside edits are journaled."""
+        if not self._states_saved_after_capture:
+            self.tracker.wait_captured()
+            self.journal.save_states(self.tracker.states())
+            self._states_saved_after_capture = True
+        self._record_external(*self.tracker.prepare_command())
 
     def _rollback_node(self, checkpoint_id: int) -> str:
         """Failed node: its files back to the checkpoint before it (unless replaying: already journaled)."""
@@ -335,8 +396,11 @@ class AgentTask:
             note += f" (left alone, changed by someone else: {', '.join(c.path for c in report.conflicts)})"
         return note
 
-    def act(self, node_id: str, step: int, action: Any, thought: str) -> ToolResult:
-        """Run one action with a checkpoint around it (or serve it from the journal when resuming)."""
+    def act(self, node_id: str, step: int, action: Any, thought: str, preset: ToolResult | None = None) -> ToolResult:
+        """Run one action with a checkpoint around it (or serve it from the journal when resuming).
+
+        `preset`: the action is not carried out and this is its result (a refusal by the node's contract,
+        a finish rejected by the node's checks); it is journaled and audited like any action."""
         t0 = time.perf_counter()
         self.steps = step
         args = action.model_dump(exclude={"tool"})
@@ -346,14 +410,15 @@ class AgentTask:
             result = ToolResult(ok=bool(recorded.ok), output=recorded.observation or "")
             self._emit_step(node_id, step, action.tool, args, thought, result, recorded.id, recorded.changes, True)
             return result
-        allowed, why = self._authorize(node_id, step, action, args, thought)
+        if preset is None:
+            allowed, why = self._authorize(node_id, step, action, args, thought)
+        else:
+            allowed, why = False, ""
+            self.audit.append("decision", action.tool, {"step": step, "node": node_id, "args": args, "thought": thought,
+                                                        "preset": preset.output[:500]}, flush=False)
         targets = write_targets(action, self.workspace) if allowed else []
         if targets is None:
-            if not self._states_saved_after_capture:
-                self.tracker.wait_captured()
-                self.journal.save_states(self.tracker.states())
-                self._states_saved_after_capture = True
-            self._record_external(*self.tracker.prepare_command())
+            self._prepare_command()
             intents: list[FileChange] = []
         else:
             external, intents, states = self.tracker.prepare(targets)
@@ -363,7 +428,10 @@ class AgentTask:
                                            self.model.calls, intents)
         t_tool = time.perf_counter()
         started = time.time()
-        result = run_tool(action, self.tools) if allowed else ToolResult(ok=False, output=f"refused: {why}")
+        if preset is not None:
+            result = preset
+        else:
+            result = run_tool(action, self.tools) if allowed else ToolResult(ok=False, output=f"refused: {why}")
         t_tool = time.perf_counter() - t_tool
         if targets is None:
             changes, states = self.tracker.commit_command()
@@ -379,7 +447,7 @@ class AgentTask:
                 flush=False)
         self.audit.append("outcome", action.tool, {
             "step": step, "files": [c.model_dump(include={"path", "pre", "post", "post_mode"}) for c in changes],
-            "ok": result.ok, "effect": "none (refused)" if not allowed else "applied"})
+            "ok": result.ok, "effect": "applied" if allowed else ("none (rejected)" if preset else "none (refused)")})
         action_id = self.journal.finish_action(intent, result.output, result.ok, changes, states,
                                                observation_blob=full, audit=(self.audit.head, self.audit.count))
         self.last_action_id = action_id

@@ -241,11 +241,12 @@ class CheckpointJournal:
         return action_id
 
     def record_action(self, task_id: str, step: int, node_id: str, tool: str, args: dict[str, Any], thought: str,
-                      observation: str, changes: list[FileChange], states: dict[str, FileState | None]) -> int:
-        """A one-shot journaled action (restore, rollback, external change): one transaction, no intent."""
+                      observation: str, changes: list[FileChange], states: dict[str, FileState | None],
+                      ok: bool = True) -> int:
+        """A one-shot journaled action (restore, rollback, external change, check): one transaction, no intent."""
         intent = Intent(intent_id=uuid.uuid4().hex, task_id=task_id, step=step, node_id=node_id, tool=tool,
                         args=args, thought=thought, model_seq=0, started=time.time())
-        return self.finish_action(intent, observation, True, changes, states)
+        return self.finish_action(intent, observation, ok, changes, states)
 
     def pending_intents(self, task_id: str) -> list[Intent]:
         """Intents of this task that never became a checkpoint: actions a crash interrupted."""

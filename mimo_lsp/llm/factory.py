@@ -1,15 +1,14 @@
-"""Turn settings into a ChatModel: resolution first (clear errors), loading second."""
+"""Turn settings into ChatModels: resolution first (clear errors), loading second."""
 
 from __future__ import annotations
 
-from mimo_lsp.config import LayeredSettings
+from mimo_lsp.config import ROLES, LayeredSettings, ModelSettings, role_model
 from mimo_lsp.llm.models import ResolvedModel, resolve_model
 from mimo_lsp.llm.port import ChatModel
 
 
-def open_model(layered: LayeredSettings) -> tuple[ChatModel, ResolvedModel]:
-    settings = layered.settings.model
-    resolved = resolve_model(settings.spec, source=layered.model_source)
+def _open(settings: ModelSettings, source: str) -> tuple[ChatModel, ResolvedModel]:
+    resolved = resolve_model(settings.spec, source=source)
     if resolved.kind == "scripted":
         from mimo_lsp.llm.scripted import ScriptedChatModel
 
@@ -17,3 +16,17 @@ def open_model(layered: LayeredSettings) -> tuple[ChatModel, ResolvedModel]:
     from mimo_lsp.llm.llama import LlamaChatModel
 
     return LlamaChatModel.shared(resolved.path, settings), resolved
+
+
+def open_model(layered: LayeredSettings) -> tuple[ChatModel, ResolvedModel]:
+    return _open(layered.settings.model, layered.model_source)
+
+
+def open_role_models(layered: LayeredSettings) -> dict[str, ChatModel]:
+    """Models for the roles configured under [roles.*]; roles left out use the main model."""
+    out: dict[str, ChatModel] = {}
+    for role in ROLES:
+        settings = role_model(layered.settings, role)
+        if settings is not None:
+            out[role] = _open(settings, f"[roles.{role}]")[0]
+    return out

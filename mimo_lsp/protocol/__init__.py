@@ -9,6 +9,9 @@ Commands (client -> server, `workspace/executeCommand`, `arguments: [PARAMS]`):
   mimo.task.status  TaskStatusParams -> TaskStatusResult  one task (taskId) or all tasks of this server
   mimo.task.events  TaskEventsParams -> TaskEventsResult  replay a task's notifications after `afterSeq`
   mimo.task.resume  TaskResumeParams -> TaskStartResult   continue an interrupted/cancelled/restored task
+  mimo.task.pause   TaskRefParams    -> TaskCancelResult  hold a running task between two steps
+  mimo.task.unpause TaskRefParams    -> TaskCancelResult  let a paused task go on
+  mimo.lessons.list WorkspaceParams  -> {lessons: [{id, taskId, text, created}]}  lessons of earlier tasks
   mimo.index.search IndexSearchParams -> IndexSearchResult semantic search over the workspace index
   mimo.checkpoint.list    CheckpointListParams    -> CheckpointListResult   a task's checkpoints
   mimo.checkpoint.diff    CheckpointDiffParams    -> CheckpointDiffResult   unified diff, checkpoint -> checkpoint|worktree
@@ -21,12 +24,14 @@ Commands (client -> server, `workspace/executeCommand`, `arguments: [PARAMS]`):
   mimo.review.reject      ReviewDecideParams      -> ReviewDecision         revert hunks (open buffers via applyEdit)
 
 Notifications (server -> client), params always {taskId, seq, kind, ...}; seq increases by 1 per task:
-  mimo/task/plan        {nodes: [{id, title, dependsOn, expectedOutput}], attempt}
-  mimo/task/node        {nodeId, status: running|done|failed|skipped, detail}
+  mimo/task/plan        {nodes: [{id, title, dependsOn, expectedOutput, files, maxSteps, checks, status}], attempt}
+                        (attempt > 1: a revised plan after a failure; done nodes keep status "done")
+  mimo/task/node        {nodeId, status: running|done|failed|skipped, detail}  (running again = a retry)
   mimo/task/step        {nodeId, step, thought, tool, args, observation, ok}
   mimo/task/checkpoint  {checkpointId, nodeId, step, files, diff}   (unified diff of that step)
   mimo/task/token       {text, purpose}                              (model output as it streams)
-  mimo/task/done        {outcome: verified|failed|unverified|cancelled, reason, diff, check, steps, checkpoints}
+  mimo/task/done        {outcome: verified|failed|unverified|cancelled, reason, diff, check, steps, checkpoints,
+                         stats: {replans, retries, nodeRejections, goalRejections, failedAttempts, lessons, modelCalls}}
 """
 
 # Names only here: the server registers them at start-up without importing pydantic.
@@ -35,6 +40,9 @@ CMD_TASK_CANCEL = "mimo.task.cancel"
 CMD_TASK_STATUS = "mimo.task.status"
 CMD_TASK_EVENTS = "mimo.task.events"
 CMD_TASK_RESUME = "mimo.task.resume"
+CMD_TASK_PAUSE = "mimo.task.pause"
+CMD_TASK_UNPAUSE = "mimo.task.unpause"
+CMD_LESSONS_LIST = "mimo.lessons.list"
 CMD_INDEX_SEARCH = "mimo.index.search"
 CMD_CHECKPOINT_LIST = "mimo.checkpoint.list"
 CMD_CHECKPOINT_DIFF = "mimo.checkpoint.diff"
@@ -46,6 +54,7 @@ CMD_REVIEW_GET = "mimo.review.get"
 CMD_REVIEW_ACCEPT = "mimo.review.accept"
 CMD_REVIEW_REJECT = "mimo.review.reject"
 COMMANDS = (CMD_AUDIT_GET, CMD_REVIEW_GET, CMD_REVIEW_ACCEPT, CMD_REVIEW_REJECT, CMD_TASK_START, CMD_TASK_CANCEL, CMD_TASK_STATUS, CMD_TASK_EVENTS, CMD_TASK_RESUME, CMD_INDEX_SEARCH,
+            CMD_TASK_PAUSE, CMD_TASK_UNPAUSE, CMD_LESSONS_LIST,
             CMD_CHECKPOINT_LIST, CMD_CHECKPOINT_DIFF, CMD_CHECKPOINT_RESTORE, CMD_CHECKPOINT_STATS, CMD_CHECKPOINT_GC)
 
 NOTIFY_PREFIX = "mimo/task/"  # + event kind: plan, node, step, checkpoint, token, done

@@ -15,10 +15,27 @@ class Wire(BaseModel):
         return self.model_dump(by_alias=True, mode="json")
 
 
+class FileCriterion(Wire):
+    path: str = Field(min_length=1)
+    exists: bool | None = None
+    contains: str | None = None
+    not_contains: str | None = None
+    matches: str | None = None
+
+
+class CriteriaParams(Wire):
+    """Completion criteria, checked independently before the task may claim success."""
+
+    commands: list[str] = Field(default_factory=list, description="each must exit 0")
+    files: list[FileCriterion] = Field(default_factory=list, description="file predicates")
+    criterion: str | None = Field(None, description="natural-language criterion for the judge model")
+
+
 class TaskStartParams(Wire):
     goal: str = Field(min_length=1, max_length=20000)
     workspace: str | None = Field(None, description="absolute path; default: the first workspace folder")
     check: str | None = Field(None, description="acceptance command that must exit 0, e.g. 'pytest -q'")
+    criteria: CriteriaParams | None = Field(None, description="completion criteria (in addition to `check`)")
     model: str | None = Field(None, description="GGUF path, manifest name or scripted:FILE.json")
 
 

@@ -189,6 +189,7 @@ def create_server() -> MimoServer:
     for name, func_name in {
         P.CMD_TASK_START: "task_start", P.CMD_TASK_CANCEL: "task_cancel", P.CMD_TASK_STATUS: "task_status",
         P.CMD_TASK_EVENTS: "task_events", P.CMD_TASK_RESUME: "task_resume",
+        P.CMD_TASK_PAUSE: "task_pause", P.CMD_TASK_UNPAUSE: "task_unpause", P.CMD_LESSONS_LIST: "lessons_list",
         P.CMD_CHECKPOINT_LIST: "checkpoint_list", P.CMD_CHECKPOINT_DIFF: "checkpoint_diff",
         P.CMD_CHECKPOINT_RESTORE: "checkpoint_restore", P.CMD_CHECKPOINT_STATS: "checkpoint_stats",
         P.CMD_CHECKPOINT_GC: "checkpoint_gc", P.CMD_AUDIT_GET: "audit_get", P.CMD_REVIEW_GET: "review_get",

@@ -69,6 +69,36 @@ def task_cancel(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
     return P.TaskCancelResult(task_id=rec.task_id, cancelled=rec.status != "finished", status=rec.status).wire()
 
 
+def task_pause(ls: "MimoServer", args: tuple[Any, ...], paused: bool = True) -> dict[str, Any]:
+    p: P.TaskRefParams = params(P.TaskRefParams, args)
+    try:
+        rec = ls.backend.tasks.pause(p.task_id, paused)
+    except (KeyError, ValueError) as exc:
+        raise user_error(exc) from None
+    return P.TaskCancelResult(task_id=rec.task_id, cancelled=False, status="paused" if paused else rec.status).wire()
+
+
+def task_unpause(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
+    return task_pause(ls, args, paused=False)
+
+
+def lessons_list(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
+    from mimo_lsp.agent.lessons import list_lessons
+    from mimo_lsp.agent.memory import MemoryStore
+    from mimo_lsp.workspace import existing_state_dir
+
+    p: P.WorkspaceParams = params(P.WorkspaceParams, args)
+    data = existing_state_dir(Path(p.workspace) if p.workspace else ls.default_workspace())
+    if data is None or not (data / "memory.sqlite").exists():
+        return {"lessons": []}
+    store = MemoryStore(data, "hashing")
+    try:
+        return {"lessons": [{"id": m.id, "taskId": m.task_id, "text": m.text, "created": m.created}
+                            for m in list_lessons(store)]}
+    finally:
+        store.close()
+
+
 def task_status(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
     p: P.TaskStatusParams = params(P.TaskStatusParams, args)
     live = {t.task_id: t for t in ls.backend.tasks.status(None)}

@@ -9,7 +9,7 @@ from typing import Any, Callable
 from mimo_lsp.agent.events import DoneEvent, SequencedSink, StepEvent, TaskEvent
 from mimo_lsp.agent.task import AgentTask, TaskBusy, new_task_id, resume_settings
 from mimo_lsp.config import load_settings
-from mimo_lsp.llm.factory import open_model
+from mimo_lsp.llm.factory import open_model, open_role_models
 from mimo_lsp.llm.models import resolve_model
 from mimo_lsp.llm.port import ModelError
 from mimo_lsp.protocol.payloads import TaskInfo, TaskStartParams, camelize
@@ -94,10 +94,12 @@ class TaskManager:
         rec.status = "running"
         try:
             model, _ = open_model(layered)
+            roles = open_role_models(layered)
             search = self.search_for(rec.workspace) if self.search_for else None
             rec.task = AgentTask(rec.params.goal, rec.workspace, model, layered.settings, rec.sink,
                                  check=rec.params.check, task_id=rec.task_id, search=search,
-                                 buffer_guard=self.buffer_guard, resume=resume, confirm=self._confirmer(layered))
+                                 buffer_guard=self.buffer_guard, resume=resume, confirm=self._confirmer(layered),
+                                 criteria=criteria_of(rec.params), roles=roles)
             if rec.cancel_requested.is_set():
                 rec.task.cancel()
             result = rec.task.run()
@@ -123,6 +125,13 @@ class TaskManager:
             rec.task.cancel()
         return rec
 
+    def pause(self, task_id: str, paused: bool) -> TaskRecord:
+        rec = self._get(task_id)
+        if rec.task is None or rec.status == "finished":
+            raise ValueError(f"task {task_id} is not running")
+        rec.task.pause() if paused else rec.task.unpause()
+        return rec
+
     def _get(self, task_id: str) -> TaskRecord:
         rec = self.tasks.get(task_id)
         if rec is None:
@@ -141,6 +150,17 @@ class TaskManager:
         for rec in list(self.tasks.values()):
             if rec.status != "finished":
                 self.cancel(rec.task_id)
+
+
+def criteria_of(params: TaskStartParams):
+    from mimo_lsp.agent.goal import GoalCriteria
+    from mimo_lsp.agent.plan import CheckSpec
+
+    if params.criteria is None:
+        return None
+    c = params.criteria
+    return GoalCriteria(commands=c.commands, criterion=c.criterion,
+                        files=[CheckSpec(**f.model_dump(exclude_none=True)) for f in c.files])
 
 
 def event_payload(event: TaskEvent) -> dict[str, Any]:

@@ -1,0 +1,212 @@
+"""The long-horizon benchmark harness: task families x seeds x p, agent vs the naive baseline.
+
+FRAMEWORK BENCHMARK. With the noisy oracle (`oracle.py`) it measures what planning, checks, rollback,
+retries, replanning and goal verification make of a model that errs with probability 1 - p per call.
+Any ChatModel can be plugged in instead (`model_factory`), e.g. the shipped GGUF on the small families.
+
+Metrics, per run (see docs/benchmarks.md):
+- completion_rate: tasks whose final workspace passes every reference node check and every goal check
+  (judged by the harness itself, independently of what the agent claimed);
+- avg_steps_before_failure: mean number of executed steps per task, where a completed task counts all
+  its steps and a failed one the steps until it stopped;
+- recovery_rate: injected errors recovered / injected errors. An error is recovered when the node it
+  happened in passes its reference checks at the end (plan and judge errors: when the task completes);
+- premature_stop_rejections: finishes rejected by node checks plus stops rejected by the goal checks;
+- model_calls, tokens (prompt + completion), checkpoint_ms_per_step (median per-step time spent in the
+  agent's journal/checkpoint/audit path, i.e. step time minus tool time).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+from mimo_lsp.bench.family import check_passes, load_family, topo_nodes
+
+BENCH_RULES = [{"tool": "run_command", "match": "python3 tests/*", "action": "allow",
+                "reason": "benchmark family checks"}]
+
+
+def load_for_bench(path: Path) -> dict[str, Any]:
+    """The family with node ids made plan-safe (`[A-Za-z0-9_-]`, at most 12 characters, unique)."""
+    import re
+
+    family = load_family(path)
+    mapping: dict[str, str] = {}
+    for node in family["nodes"]:
+        base = re.sub(r"[^A-Za-z0-9_-]", "-", node["id"])[:12] or "n"
+        new, k = base, 1
+        while new in mapping.values():
+            k += 1
+            new = f"{base[:12 - len(str(k))]}{k}"
+        mapping[node["id"]] = new
+    for node in family["nodes"]:
+        node["id"] = mapping[node["id"]]
+        node["depends_on"] = [mapping[d] for d in node.get("depends_on", [])]
+    return family
+
+
+def write_files(workspace: Path, files: dict[str, str]) -> None:
+    for rel, content in files.items():
+        path = workspace / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+
+
+def evaluate(family: dict[str, Any], order: list[dict[str, Any]], workspace: Path) -> dict[str, Any]:
+    """The harness's own verdict: every node's reference checks and the goal, on the final workspace."""
+    node_ok = {n["id"]: all(check_passes(workspace, c)[0] for c in n.get("checks", [])) for n in order}
+    goal = family.get("goal", {})
+    goal_ok = all(check_passes(workspace, {"command": c})[0] for c in goal.get("commands", [])) and all(
+        check_passes(workspace, f)[0] for f in goal.get("files", []))
+    return {"node_ok": node_ok, "goal_ok": goal_ok, "completed": goal_ok and all(node_ok.values())}
+
+
+def bench_settings(ref_steps: int, extra: dict[str, Any] | None = None):
+    from mimo_lsp.config import Settings, _deep_merge
+
+    base = {"agent": {"max_task_steps": max(60, 3 * ref_steps), "command_timeout_s": 30, "check_timeout_s": 60},
+            "memory": {"embedder": "hashing"}, "safety": {"rules": BENCH_RULES}}
+    return Settings.model_validate(_deep_merge(base, extra or {}))
+
+
+def run_task(family_path: str, seed: int, p: float, mode: str, work_root: str,
+             model_spec: str | None = None, settings_extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One task: fresh workspace from the family, the agent (or the baseline) on it, then the verdict."""
+    from mimo_lsp.agent.goal import GoalCriteria
+    from mimo_lsp.agent.plan import CheckSpec
+    from mimo_lsp.agent.task import AgentTask
+    from mimo_lsp.bench.baseline import run_baseline
+    from mimo_lsp.bench.oracle import NoisyOracle
+    from mimo_lsp.safety.sandbox import Sandbox, SandboxSettings
+
+    family = load_for_bench(Path(family_path))
+    order = topo_nodes(family)
+    ws = Path(work_root) / f"{family['name']}-{mode}-{p}-{seed}"
+    shutil.rmtree(ws, ignore_errors=True)
+    ws.mkdir(parents=True)
+    write_files(ws, family["files"])
+    ref_steps = sum(len(n["steps"]) for n in order)
+    oracle = NoisyOracle(family, order, ws, p, seed, truth=lambda: evaluate(family, order, ws)["completed"])
+    model: Any = oracle
+    if model_spec:
+        model = _open_model(model_spec)
+    t0 = time.perf_counter()
+    row: dict[str, Any] = {"family": family["name"], "seed": seed, "p": p, "mode": mode, "ref_steps": ref_steps}
+    if mode == "agent":
+        settings = bench_settings(ref_steps, settings_extra)
+        goal = family.get("goal", {})
+        criteria = GoalCriteria(commands=goal.get("commands", []), files=[CheckSpec(**f) for f in goal.get("files", [])],
+                                criterion=goal.get("criterion"))
+        task = AgentTask(family["instruction"], ws, model, settings, lambda e: None, criteria=criteria,
+                         confirm=lambda request: "no")
+        task.step_timings = []
+        result = task.run()
+        timings = task.step_timings
+        row.update(steps=result.steps, outcome=result.outcome, reason=result.reason[:300], stats=result.stats,
+                   rejections=result.stats.get("node_rejections", 0) + result.stats.get("goal_rejections", 0),
+                   checkpoint_ms=[t["total_ms"] - t["tool_ms"] for t in timings])
+    else:
+        out = run_baseline(family["instruction"], ws, model, max_steps=3 * ref_steps,
+                           sandbox=Sandbox(ws, SandboxSettings()))
+        row.update(steps=out["steps"], outcome=out["stopped"], rejections=0, checkpoint_ms=[])
+    row["seconds"] = round(time.perf_counter() - t0, 3)
+    verdict = evaluate(family, order, ws)
+    row["completed"] = verdict["completed"]
+    errors = getattr(model, "errors", [])
+    row["errors"] = len(errors)
+    row["recovered"] = sum(1 for e in errors if verdict["node_ok"].get(e["node"], verdict["completed"]))
+    row["error_kinds"] = {k: sum(1 for e in errors if e["kind"] == k) for k in sorted({e["kind"] for e in errors})}
+    row["model_calls"] = getattr(model, "calls", row.get("stats", {}).get("model_calls", 0))
+    row["tokens"] = getattr(model, "prompt_tokens", 0) + getattr(model, "completion_tokens", 0)
+    shutil.rmtree(ws, ignore_errors=True)
+    return row
+
+
+def _open_model(spec: str):
+    from mimo_lsp.config import load_settings
+    from mimo_lsp.llm.factory import open_model
+
+    return open_model(load_settings(None, {"model": {"spec": None if spec == "default" else spec}}))[0]
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    if not rows:
+        return {}
+    errors = sum(r["errors"] for r in rows)
+    cp = [x for r in rows for x in r["checkpoint_ms"]]
+    return {
+        "tasks": len(rows),
+        "completion_rate": round(sum(r["completed"] for r in rows) / len(rows), 4),
+        "avg_steps_before_failure": round(statistics.fmean(r["steps"] for r in rows), 1),
+        "recovery_rate": round(sum(r["recovered"] for r in rows) / errors, 4) if errors else 1.0,
+        "injected_errors": errors,
+        "premature_stop_rejections": sum(r["rejections"] for r in rows),
+        "model_calls": sum(r["model_calls"] for r in rows),
+        "tokens": sum(r["tokens"] for r in rows),
+        "checkpoint_ms_per_step": round(statistics.median(cp), 3) if cp else None,
+        "seconds_per_task": round(statistics.median(r["seconds"] for r in rows), 2),
+    }
+
+
+def run_benchmark(family_path: Path, seeds: int, p: float, baseline: bool = False, workers: int | None = None,
+                  model_spec: str | None = None, progress: Callable[[str], None] | None = None,
+                  settings_extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    family = load_family(family_path)
+    modes = ["agent"] + (["baseline"] if baseline else [])
+    jobs = [(str(family_path), seed, p, mode) for mode in modes for seed in range(seeds)]
+    workers = workers or max(1, min(len(jobs), os.cpu_count() or 1))
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="mimo-lh-") as root:
+        if workers == 1 or model_spec:
+            for job in jobs:
+                rows.append(run_task(*job, root, model_spec, settings_extra))
+                if progress:
+                    progress(_line(rows[-1]))
+        else:
+            with ProcessPoolExecutor(workers) as pool:
+                for row in pool.map(run_task, *zip(*jobs), [root] * len(jobs), [model_spec] * len(jobs),
+                                    [settings_extra] * len(jobs)):
+                    rows.append(row)
+                    if progress:
+                        progress(_line(row))
+    agent = summarize([r for r in rows if r["mode"] == "agent"])
+    out: dict[str, Any] = {"family": family["name"], "p": p, "model": model_spec or "noisy-oracle", **agent,
+                           "baseline": None}
+    if baseline:
+        base = summarize([r for r in rows if r["mode"] == "baseline"])
+        out["baseline"] = {k: base[k] for k in ("completion_rate", "avg_steps_before_failure", "recovery_rate",
+                                                 "injected_errors", "model_calls", "tokens", "seconds_per_task")}
+    out["runs"] = [{k: v for k, v in r.items() if k != "checkpoint_ms"} for r in rows]
+    return out
+
+
+def _line(row: dict[str, Any]) -> str:
+    return (f"{row['family']} {row['mode']:8} p={row['p']} seed={row['seed']:3} steps={row['steps']:4} "
+            f"errors={row['errors']:3} completed={row['completed']} ({row['seconds']:.1f}s)")
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    head = (f"{'family':18} {'p':>5} {'tasks':>5} | {'complete':>8} {'steps':>6} {'recover':>7} {'rejects':>7} "
+            f"{'calls':>7} {'tokens':>9} {'cp ms':>6} | {'base cmpl':>9} {'base steps':>10} {'base rec':>8}")
+    lines = [head, "-" * len(head)]
+    for r in results:
+        b = r.get("baseline") or {}
+        lines.append(
+            f"{r['family'][:18]:18} {r['p']:>5} {r['tasks']:>5} | {r['completion_rate']:>8.1%} "
+            f"{r['avg_steps_before_failure']:>6} {r['recovery_rate']:>7.1%} {r['premature_stop_rejections']:>7} "
+            f"{r['model_calls']:>7} {r['tokens']:>9} {r['checkpoint_ms_per_step'] or 0:>6.2f} | "
+            + (f"{b['completion_rate']:>9.1%} {b['avg_steps_before_failure']:>10} {b['recovery_rate']:>8.1%}" if b
+               else f"{'-':>9} {'-':>10} {'-':>8}"))
+    return "\n".join(lines)
+
+
+def public(result: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(result))

@@ -1,0 +1,82 @@
+"""CLI commands of the long-horizon agent: `mimo lessons` and `mimo bench long-horizon`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def cmd_lessons(args: argparse.Namespace) -> int:
+    from mimo_lsp.agent.lessons import list_lessons
+    from mimo_lsp.agent.memory import MemoryStore
+    from mimo_lsp.workspace import existing_state_dir
+
+    workspace = Path(args.workspace).expanduser()
+    data = existing_state_dir(workspace)
+    lessons = []
+    if data is not None and (data / "memory.sqlite").exists():
+        store = MemoryStore(data, "hashing")
+        try:
+            lessons = list_lessons(store)
+            if args.query:
+                lessons = [m for m in store.search(args.query, args.k, ("lesson",))]
+        finally:
+            store.close()
+    if args.json:
+        print(json.dumps([{"id": m.id, "task_id": m.task_id, "text": m.text, "created": m.created} for m in lessons],
+                         indent=2))
+    elif not lessons:
+        print("no lessons yet")
+    else:
+        for m in lessons:
+            print(f"#{m.id} (task {m.task_id}) {m.text}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from mimo_lsp.bench.long_horizon import run_benchmark, table
+
+    family = Path(args.family)
+    if not family.is_file():
+        print(f"error: no task family file at {family}", file=sys.stderr)
+        return 2
+    try:
+        result = run_benchmark(family, args.seeds, args.p, baseline=args.baseline, workers=args.workers,
+                               model_spec=args.model, progress=None if args.quiet else _err)
+    except (ValueError, KeyError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(table([result]))
+    if args.json:
+        out: dict[str, Any] = result if args.runs else {k: v for k, v in result.items() if k != "runs"}
+        Path(args.json).write_text(json.dumps(out, indent=2))
+    return 0
+
+
+def _err(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def register(sub: Any) -> None:
+    les = sub.add_parser("lessons", help="list the lessons distilled from earlier tasks of this workspace")
+    les.add_argument("--workspace", "-w", default=".")
+    les.add_argument("--query", help="only the lessons closest to this text")
+    les.add_argument("--k", type=int, default=10)
+    les.add_argument("--json", action="store_true")
+    les.set_defaults(func=cmd_lessons)
+    bench = sub.add_parser("bench", help="framework benchmarks")
+    kinds = bench.add_subparsers(dest="bench", required=True)
+    lh = kinds.add_parser("long-horizon", help="agent vs naive baseline on a task family (noisy oracle by default)")
+    lh.add_argument("--family", required=True, help="task family JSON (docs/benchmarks.md)")
+    lh.add_argument("--seeds", type=int, default=10)
+    lh.add_argument("--p", type=float, default=0.9, help="the oracle's per-call accuracy")
+    lh.add_argument("--baseline", action="store_true", help="also run the naive flat-loop baseline")
+    lh.add_argument("--model", help="benchmark this model instead of the oracle (GGUF path, name, 'default')")
+    lh.add_argument("--workers", type=int, help="parallel tasks (default: CPU count)")
+    lh.add_argument("--json", metavar="OUT.json", help="write the results as JSON")
+    lh.add_argument("--runs", action="store_true", help="include every task's row in the JSON")
+    lh.add_argument("--quiet", "-q", action="store_true")
+    lh.set_defaults(func=cmd_bench)
