@@ -114,7 +114,8 @@ def apply_step(workdir: Path, step: dict) -> tuple[bool, str]:
             p = _inside(workdir, step["path"])
             if not p.is_file():
                 return False, f"no such file: {step['path']}"
-            text = p.read_text(encoding="utf-8", newline="")
+            with open(p, encoding="utf-8", newline="") as fh:  # keep CRLF as CRLF, like the agent's tool
+                text = fh.read()
             count = text.count(step["search"]) if step["search"] else 0
             if count != 1:
                 return False, f"search text occurs {count} times in {step['path']}; it must occur exactly once"
