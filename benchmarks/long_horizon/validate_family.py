@@ -4,7 +4,9 @@ Usage: python3 benchmarks/long_horizon/validate_family.py [--strict] FILE [FILE.
 
 `validate_family(path)` checks the JSON shape, then replays the reference solution in a temporary
 copy of `files`: the goal must fail at the start; each node's steps are applied in topological
-order, the node's checks must pass after it, and the goal must pass at the end. It returns a list of
+order, the node's checks must pass after it, and the goal must pass at the end. It replays two
+topological orders (first ready node first, then last ready node first), so a node whose steps rely
+on a node it does not depend on is caught. It returns a list of
 problems (empty = valid). With strict=True (CLI: --strict) a reference `run_command` step that exits
 non-zero is a problem too.
 
@@ -41,8 +43,9 @@ def load_family(path) -> dict:
         return json.load(fh)
 
 
-def topo_nodes(family: dict) -> list[dict]:
-    """Nodes in a topological order (stable: file order among ready nodes). ValueError on a cycle or unknown id."""
+def topo_nodes(family: dict, prefer_last: bool = False) -> list[dict]:
+    """Nodes in a topological order: among ready nodes the first in file order (the last with prefer_last).
+    ValueError on a cycle or an unknown id."""
     nodes = family.get("nodes") or []
     by_id = {n["id"]: n for n in nodes}
     for n in nodes:
@@ -56,7 +59,7 @@ def topo_nodes(family: dict) -> list[dict]:
         ready = [n for n in pending if all(d in done for d in n.get("depends_on", []))]
         if not ready:
             raise ValueError("dependency cycle among nodes: " + ", ".join(n["id"] for n in pending))
-        node = ready[0]
+        node = ready[-1] if prefer_last else ready[0]
         order.append(node)
         done.add(node["id"])
         pending.remove(node)
@@ -305,7 +308,8 @@ def _goal_state(workdir: Path, goal: dict, timeout: float) -> list[str]:
     return failed
 
 
-def replay(family: dict, workdir: Path, strict: bool = False, timeout: float = 30) -> list[str]:
+def replay(family: dict, workdir: Path, strict: bool = False, timeout: float = 30,
+           prefer_last: bool = False) -> list[str]:
     problems: list[str] = []
     for rel, text in family["files"].items():
         dest = workdir / rel
@@ -313,7 +317,7 @@ def replay(family: dict, workdir: Path, strict: bool = False, timeout: float = 3
         dest.write_text(text, encoding="utf-8", newline="")
     if not _goal_state(workdir, family["goal"], timeout):
         problems.append("the goal already passes on the initial files")
-    for node in topo_nodes(family):
+    for node in topo_nodes(family, prefer_last):
         nid = node["id"]
         for j, step in enumerate(node["steps"], start=1):
             if step["tool"] in ("write_file", "edit_file") and not _covered(step["path"], node["files"]):
@@ -339,7 +343,13 @@ def validate_family(path, strict: bool = False) -> list[str]:
     if problems:
         return problems
     with tempfile.TemporaryDirectory(prefix="lh-family-") as tmp:
-        return replay(family, Path(tmp), strict=strict)
+        problems = replay(family, Path(tmp), strict=strict)
+    # A node may rely only on its dependencies: replay a second topological order too.
+    if not problems and [n["id"] for n in topo_nodes(family, True)] != [n["id"] for n in topo_nodes(family)]:
+        with tempfile.TemporaryDirectory(prefix="lh-family-") as tmp:
+            problems = ["(second order, last ready node first) " + p
+                        for p in replay(family, Path(tmp), strict=strict, prefer_last=True)]
+    return problems
 
 
 def family_stats(family: dict) -> tuple[int, int]:

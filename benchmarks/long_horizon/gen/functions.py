@@ -9,6 +9,7 @@ Cross-module calls (geometry -> stats, text -> stats, primes -> seqs) are depend
 
 from __future__ import annotations
 
+import datetime
 import sys
 import textwrap
 
@@ -16,6 +17,8 @@ from common import (TEST_PRELUDE, cmd, contains, dedent, edit, family, finish, n
                     search, write, write_family)
 
 PKG = "toolbox"
+# the 10th of every month of 2023, as datetime sees it (written into the test as literals)
+WEEKDAYS_2023 = [datetime.date(2023, month, 10).weekday() for month in range(1, 13)]
 
 
 def fn(name, sig, doc, body, tests, uses=()):
@@ -68,6 +71,8 @@ MODULES = [
             assert m.lcm(7, 7) == 7
             assert m.lcm(21, 6) == 42
             assert m.lcm(1, 9) == 9
+            assert m.lcm(9, 1) == 9
+            assert m.lcm(0, 0) == 0
             """, uses=["numbers.gcd"]),
         fn("digit_sum", "n", "Sum of the decimal digits of |n|.", """
             n = abs(n)
@@ -284,7 +289,7 @@ MODULES = [
                 return 29 if is_leap_year(year) else 28
             return 30 if month in (4, 6, 9, 11) else 31
             """, """
-            assert m.days_in_month(2023, 1) == 31
+            assert [m.days_in_month(2023, month) for month in range(1, 13)] == [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
             assert m.days_in_month(2023, 2) == 28
             assert m.days_in_month(2024, 2) == 29
             assert m.days_in_month(1900, 2) == 28
@@ -333,6 +338,8 @@ MODULES = [
             assert m.weekday(2024, 3, 1) == 4
             assert m.weekday(1900, 3, 1) == 3
             assert m.weekday(2021, 6, 15) == 1
+            assert m.weekday(2000, 3, 1) == 2
+            assert [m.weekday(2023, month, 10) for month in range(1, 13)] == """ + repr(WEEKDAYS_2023) + """
             """),
     ]),
     ("geometry", "Plane geometry on points given as (x, y) tuples.", ["import math", "", "from toolbox.stats import mean"], [
@@ -546,6 +553,7 @@ MODULES = [
             assert m.top_words("b a b c a b", 2) == [("b", 3), ("a", 2)]
             assert m.top_words("x y z y x", 3) == [("x", 2), ("y", 2), ("z", 1)]
             assert m.top_words("x y z y x", 0) == []
+            assert m.top_words("b a b a c", 2) == [("a", 2), ("b", 2)]
             assert m.top_words("one two", 5) == [("one", 1), ("two", 1)]
             """, uses=["text.word_freq"]),
         fn("avg_word_length", "text", "Mean length of the words of text; 0.0 if there are none.", """
