@@ -22,6 +22,8 @@ from pydantic import BaseModel
 
 Kind = Literal["summary", "outcome", "fact", "lesson", "failure"]
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
+_STOP = frozenset("a an and are as at be by do does for from has have how in into is it its of on or so that the "
+                  "then there this to was were what when where which who why will with".split())
 
 
 class Memory(BaseModel):
@@ -38,7 +40,7 @@ def words(text: str) -> list[str]:
     out: list[str] = []
     for w in _WORD.findall(text):
         out += [p.lower() for p in re.split(r"_|(?<=[a-z])(?=[A-Z])", w) if p]
-    return out
+    return [w for w in out if w not in _STOP]
 
 
 class HashingEmbedder:
@@ -174,9 +176,10 @@ class MemoryStore:
             self.embed_error = f"{type(exc).__name__}: {exc}"
             return []
         k = min(len(items), max(1, index.get_current_count()))
-        labels, _ = index.knn_query(qv, k=k)
+        labels, distances = index.knn_query(qv, k=k)
         wanted = {m.id for m in items}
-        return [int(i) for i in labels[0] if int(i) in wanted]
+        # cosine distance = 1 - similarity: only memories that point the query's way at all
+        return [int(i) for i, d in zip(labels[0], distances[0]) if int(i) in wanted and d < 0.95]
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         if self._embedder is None:

@@ -259,8 +259,8 @@ class AgentTask:
             self.journal.update_task(self.task_id, status="running")
         else:
             recorded = []
-            stored = None if self.criteria.empty() else (
-                self.check if self.criteria == GoalCriteria(commands=[self.check]) else self.criteria.model_dump_json())
+            single = self.check is not None and self.criteria == GoalCriteria(commands=[self.check])
+            stored = None if self.criteria.empty() else (self.check if single else self.criteria.model_dump_json())
             self.journal.start_task(self.task_id, self.goal, self.workspace, getattr(self.live_model, "name", "?"),
                                     stored, self.settings.model_dump_json())
         self.model = JournaledModel(self.live_model, self.journal, self.task_id, recorded, self.role_models)
@@ -389,6 +389,8 @@ class AgentTask:
             return ""
         report = restore_files(self.task_id, checkpoint_id, "files", self.journal, self.tracker, self.blobs,
                                step=self.steps)
+        for path in report.restored:  # what the model read of these files is stale now
+            self.tools.read_hashes.pop(str(self.workspace / path), None)
         if not report.restored and not report.conflicts:
             return ""
         note = f"; rolled back {len(report.restored)} file(s) to checkpoint {checkpoint_id}"
