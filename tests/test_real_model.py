@@ -50,7 +50,26 @@ def test_schema_constrained_agent_step_is_valid(llama):
     assert step.action.tool in TOOL_NAMES
 
 
-async def test_server_task_on_shipped_model_streams_a_schema_valid_plan(tmp_path: Path, calc_workspace: Path):
+# A 135M model on CPU: the long-horizon machinery (retry, replan, goal round) runs, within a small budget.
+SMALL_MODEL_CAPS = """[agent]
+max_plan_nodes = 4
+max_steps_per_node = 4
+max_task_steps = 10
+node_retries = 1
+max_replans = 1
+goal_rounds = 1
+"""
+
+
+@pytest.fixture
+def capped(calc_workspace: Path) -> Path:
+    (calc_workspace / ".mimo").mkdir(exist_ok=True)
+    (calc_workspace / ".mimo" / "config.toml").write_text(SMALL_MODEL_CAPS)
+    return calc_workspace
+
+
+async def test_server_task_on_shipped_model_streams_a_schema_valid_plan(tmp_path: Path, capped: Path):
+    calc_workspace = capped
     client = await start_client(calc_workspace)
     try:
         started = await client.command("mimo.task.start", {"goal": "Fix the add function in calc.py so the tests pass",
@@ -76,7 +95,8 @@ async def test_server_task_on_shipped_model_streams_a_schema_valid_plan(tmp_path
         assert done["check"]["exitCode"] != 0
 
 
-def test_cli_main_job_json_on_shipped_model(calc_workspace: Path):
+def test_cli_main_job_json_on_shipped_model(capped: Path):
+    calc_workspace = capped
     proc = subprocess.run(
         [sys.executable, "-m", "mimo_lsp.cli", "run", "--workspace", str(calc_workspace), "--json", "--quiet",
          "--check", python_check(), "Fix the add function in calc.py so that the tests pass"],

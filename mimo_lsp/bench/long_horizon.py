@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -79,7 +80,20 @@ def bench_settings(ref_steps: int, extra: dict[str, Any] | None = None):
 
 def run_task(family_path: str, seed: int, p: float, mode: str, work_root: str,
              model_spec: str | None = None, settings_extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One task: fresh workspace from the family, the agent (or the baseline) on it, then the verdict."""
+    """One task: fresh workspace from the family, the agent (or the baseline) on it, then the verdict.
+
+    `python3` in the families' commands resolves to this interpreter's base installation directly (not a
+    version-manager shim that costs a shell per call), for the agent, the baseline and the verdict alike."""
+    saved = os.environ.get("PATH", "")
+    os.environ["PATH"] = f"{Path(sys.base_prefix) / 'bin'}{os.pathsep}{saved}"
+    try:
+        return _run_task(family_path, seed, p, mode, work_root, model_spec, settings_extra)
+    finally:
+        os.environ["PATH"] = saved
+
+
+def _run_task(family_path: str, seed: int, p: float, mode: str, work_root: str,
+              model_spec: str | None, settings_extra: dict[str, Any] | None) -> dict[str, Any]:
     from mimo_lsp.agent.goal import GoalCriteria
     from mimo_lsp.agent.plan import CheckSpec
     from mimo_lsp.agent.task import AgentTask
