@@ -12,10 +12,10 @@ from typing import Any, Callable
 from pydantic import BaseModel
 
 from mimo_lsp.checkpoints.blobs import BlobStore
-from mimo_lsp.checkpoints.diffs import blob_or_none, disk_or_none
+from mimo_lsp.checkpoints.diffs import blob_or_none, disk_or_none, text_lines
 from mimo_lsp.checkpoints.journal import EXTERNAL_TOOL, CheckpointJournal
 from mimo_lsp.checkpoints.restore import RestoreMode, RestoreReport, diff_between, images_at, restore_files
-from mimo_lsp.checkpoints.review import FileReview, file_review, revert_hunk
+from mimo_lsp.checkpoints.review import FileReview, file_review, locate, revert_hunk, shift_above
 from mimo_lsp.fsutil import write_image
 from mimo_lsp.checkpoints.tracker import WorkspaceTracker
 from mimo_lsp.workspace import state_dir
@@ -133,8 +133,9 @@ class CheckpointService:
         return report
 
     # -- review ------------------------------------------------------------------------------
-    def review(self, task_id: str) -> list[FileReview]:
-        """The task's change set (task start -> now), per file and hunk, with each hunk's decision."""
+    def review(self, task_id: str, open_text: "Callable[[str], str | None] | None" = None) -> list[FileReview]:
+        """The task's change set (task start -> now), per file and hunk, with each hunk's decision and,
+        for pending ones, where its lines are now (in the open buffer from `open_text`, else on disk)."""
         self._task(task_id)
         actions = [a for a in self.journal.actions(task_id) if a.tool not in (EXTERNAL_TOOL, "review_reject")]
         before, latest = images_at(actions, 0)
@@ -148,9 +149,15 @@ class CheckpointService:
             new = blob_or_none(self.blobs, latest[path].digest)
             fr = file_review(path, old, new)
             if fr is not None:
-                fr.modified_since = self._disk(path) != new
+                disk = self._disk(path)
+                fr.modified_since = disk != new
                 for h in fr.hunks:
                     h.state = states.get(h.id, "pending")  # type: ignore[assignment]
+                buffer = open_text(path) if open_text else None
+                lines = text_lines(buffer.encode() if buffer is not None else disk)
+                for h in fr.hunks:
+                    if h.state == "pending" and lines is not None and fr.status != "binary":
+                        h.current_line = locate(lines, h, shift_above(fr.hunks, h))
                 out.append(fr)
         return out
 
@@ -194,7 +201,7 @@ class CheckpointService:
                                              "one by one or restore it")
                         current = blob_or_none(self.blobs, start_images[f.path].digest)
                     else:
-                        current = revert_hunk(current, h)
+                        current = revert_hunk(current, h, shift_above(f.hunks, h))
                 except ValueError as exc:
                     report.conflicts.append({"hunkId": h.id, "path": f.path, "reason": str(exc)})
                     continue
