@@ -84,7 +84,11 @@ def task_status(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
 def task_events(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
     p: P.TaskEventsParams = params(P.TaskEventsParams, args)
     try:
-        return P.TaskEventsResult(events=ls.backend.tasks.events(p.task_id, p.after_seq)).wire()
+        workspace: Path | None = _workspace(ls, p.workspace)
+    except JsonRpcInvalidParams:
+        workspace = None
+    try:
+        return P.TaskEventsResult(events=ls.backend.tasks.events(p.task_id, p.after_seq, workspace)).wire()
     except KeyError as exc:
         raise user_error(exc) from None
 
