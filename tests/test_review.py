@@ -156,3 +156,51 @@ def test_review_says_where_each_pending_hunk_is_now(calc_workspace: Path):
     assert report.conflicts == [] and report.decided == [second.id]
     original = (Path(__file__).parent.parent / "examples" / "calculator" / "calc.py").read_text()
     assert (calc_workspace / "calc.py").read_text() == original
+
+
+async def test_reject_in_a_clean_buffer_is_journaled_so_restore_after_save_has_no_conflict(calc_workspace: Path,
+                                                                                           tmp_path: Path):
+    from lsprotocol import types
+
+    from tests.conftest import write_script
+    from tests.lsp_client import start_client, stop_client
+
+    original = (calc_workspace / "calc.py").read_text()
+    replies = [PLAN,
+               step("edit_file", path="calc.py", search="return a - b", replace="return a + b"),
+               step("edit_file", path="calc.py", search="return a * b", replace="return b * a"),
+               step("finish", summary="ok")]
+    lsp = await start_client(calc_workspace)
+    try:
+        started = await lsp.command("mimo.task.start", {"goal": "x", "model": write_script(tmp_path / "s.json", replies)})
+        await lsp.wait_done(started["taskId"])
+        task = started["taskId"]
+        (f,) = (await lsp.command("mimo.review.get", {"taskId": task}))["files"]
+        uri = (calc_workspace / "calc.py").as_uri()
+        lsp.client.text_document_did_open(types.DidOpenTextDocumentParams(  # open, no unsaved edits
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=3,
+                                                 text=(calc_workspace / "calc.py").read_text())))
+        rejected = await lsp.command("mimo.review.reject", {"taskId": task, "hunkIds": [f["hunks"][1]["id"]]})
+        assert rejected["conflicts"] == [] and rejected["actionId"]
+        (edit,) = lsp.applied_edits
+        (calc_workspace / "calc.py").write_text(edit.edit.document_changes[0].edits[0].new_text)  # the user saves
+        restored = await lsp.command("mimo.checkpoint.restore", {"taskId": task, "checkpointId": 0, "mode": "files"})
+        assert restored["conflicts"] == [] and restored["restored"] == ["calc.py"]
+        assert (calc_workspace / "calc.py").read_text() == original
+        # The buffer had the user's own unsaved line: not journaled, so a restore leaves their file alone.
+        lsp.client.text_document_did_close(types.DidCloseTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri)))
+        task2 = (await lsp.command("mimo.task.start", {"goal": "y", "model": write_script(tmp_path / "t.json", replies)}))["taskId"]
+        await lsp.wait_done(task2)
+        (g,) = (await lsp.command("mimo.review.get", {"taskId": task2}))["files"]
+        dirty = (calc_workspace / "calc.py").read_text() + "# mine\n"
+        lsp.client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=4, text=dirty)))
+        rejected = await lsp.command("mimo.review.reject", {"taskId": task2, "hunkIds": [g["hunks"][1]["id"]]})
+        assert rejected["conflicts"] == [] and rejected["actionId"] is None
+        (calc_workspace / "calc.py").write_text(lsp.applied_edits[-1].edit.document_changes[0].edits[0].new_text)
+        restored = await lsp.command("mimo.checkpoint.restore", {"taskId": task2, "checkpointId": 0, "mode": "files"})
+        assert [c["path"] for c in restored["conflicts"]] == ["calc.py"]
+        assert "# mine" in (calc_workspace / "calc.py").read_text()
+    finally:
+        await stop_client(lsp)

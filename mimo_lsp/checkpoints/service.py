@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mimo_lsp.checkpoints.blobs import BlobStore
 from mimo_lsp.checkpoints.diffs import blob_or_none, disk_or_none, text_lines
@@ -17,7 +17,7 @@ from mimo_lsp.checkpoints.journal import EXTERNAL_TOOL, CheckpointJournal
 from mimo_lsp.checkpoints.restore import RestoreMode, RestoreReport, diff_between, images_at, restore_files
 from mimo_lsp.checkpoints.review import FileReview, file_review, locate, revert_hunk, shift_above
 from mimo_lsp.fsutil import write_image
-from mimo_lsp.checkpoints.tracker import WorkspaceTracker
+from mimo_lsp.checkpoints.tracker import FileChange, WorkspaceTracker
 from mimo_lsp.workspace import state_dir
 
 
@@ -61,6 +61,10 @@ class BufferEdit(BaseModel):
 
     path: str
     text: str
+    # The buffer held what is on disk before the revert: once applied (and saved) the file is exactly
+    # `text`, so it is journaled as such (journal_buffer_rejects); a buffer with the user's own unsaved
+    # edits is not, so that a later restore still sees those edits as a conflict.
+    clean: bool = Field(False, exclude=True)
 
 
 class ReviewDecision(BaseModel):
@@ -207,7 +211,8 @@ class CheckpointService:
                     continue
                 decisions.append((h.id, f.path, "rejected"))
             if buffer is not None:
-                report.buffer_edits.append(BufferEdit(path=f.path, text=(current or b"").decode("utf-8")))
+                report.buffer_edits.append(BufferEdit(path=f.path, text=(current or b"").decode("utf-8"),
+                                                      clean=buffer.encode() == self._disk(f.path)))
             elif current != self._disk(f.path):
                 mode = (self.workspace / f.path).stat().st_mode if (self.workspace / f.path).exists() else None
                 write_image(self.workspace / f.path, current, mode)
@@ -219,6 +224,24 @@ class CheckpointService:
         self.journal.set_review(task_id, decisions)
         report.decided = [d[0] for d in decisions]
         return report
+
+    def journal_buffer_rejects(self, task_id: str, applied: list[BufferEdit]) -> int | None:
+        """Journal reverts the editor applied to clean open buffers as a `review_reject` checkpoint whose
+        post-image is the reverted text: after the user saves, a restore sees the file as the journal's."""
+        changes = []
+        for edit in applied:
+            disk = self._disk(edit.path)
+            if not edit.clean or disk is None:
+                continue
+            mode = (self.workspace / edit.path).stat().st_mode
+            changes.append(FileChange(path=edit.path, pre=self.blobs.put(disk), post=self.blobs.put(edit.text.encode()),
+                                      pre_mode=mode, post_mode=mode))
+        if not changes:
+            return None
+        return self.journal.record_action(task_id, 0, "-", "review_reject",
+                                          {"paths": [c.path for c in changes], "buffers": True}, "",
+                                          f"rejected hunks in {len(changes)} open file(s); the editor saves them",
+                                          changes, {})
 
     def _disk(self, path: str) -> bytes | None:
         return disk_or_none(self.workspace / path)

@@ -247,3 +247,9 @@ def review_reject_prepare(ls: "MimoServer", args: tuple[Any, ...]):
     open_text = _open_text(ls, workspace)
     decision = _with_service(ls, p.workspace, lambda s: s.decide(p.task_id, "reject", p.path, p.hunk_ids, open_text))
     return workspace, decision
+
+
+def review_reject_journal(ls: "MimoServer", args: tuple[Any, ...], applied: list) -> int | None:
+    """After the editor applied reverts to open buffers: journal the clean ones (see journal_buffer_rejects)."""
+    p: P.ReviewDecideParams = params(P.ReviewDecideParams, args)
+    return _with_service(ls, p.workspace, lambda s: s.journal_buffer_rejects(p.task_id, applied))
