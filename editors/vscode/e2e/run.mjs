@@ -351,7 +351,7 @@ try {
   await page.keyboard.press('Enter');
   const restored = await toastText('MiMo: restored');
   log(`notification: "${restored}"`);
-  if (!/^MiMo: restored [12] file\(s\)$/.test(restored)) throw new Error(`unexpected restore result: ${restored}`);
+  if (restored !== 'MiMo: restored 2 file(s)') throw new Error(`unexpected restore result: ${restored}`);
   await waitFor('calc.py original and notes.md gone', () => calcText() === original && !fs.existsSync(notes), 15_000);
   log('calc.py restored to the original on disk, notes.md removed');
   await sleep(600);
