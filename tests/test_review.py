@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mimo_lsp.checkpoints.review import file_review, revert_hunk
+from mimo_lsp.checkpoints.review import file_review, locate, revert_hunk, shift_above
 from mimo_lsp.checkpoints.service import CheckpointService
 from tests.test_restore_resume import PLAN, run_task, step
 
@@ -87,6 +87,7 @@ async def test_review_through_the_server(calc_workspace: Path, tmp_path: Path):
         assert f["path"] == "calc.py" and [h["state"] for h in f["hunks"]] == ["pending", "pending"]
         first, second = f["hunks"]
         assert "+return a + b" not in first["header"] and first["new"] == ["    return a + b\n"]
+        assert (first["currentLine"], second["currentLine"]) == (5, 10)  # 0-based, where the editor shows them
         accepted = await lsp.command("mimo.review.accept", {"taskId": task, "hunkIds": [first["id"]]})
         assert accepted["decided"] == [first["id"]]
         # calc.py is open in the editor with an unsaved line: the revert goes to the buffer, versioned.
@@ -103,5 +104,103 @@ async def test_review_through_the_server(calc_workspace: Path, tmp_path: Path):
         assert "return b * a" in (calc_workspace / "calc.py").read_text()  # disk is the editor's to save
         states = [h["state"] for h in (await lsp.command("mimo.review.get", {"taskId": task}))["files"][0]["hunks"]]
         assert states == ["accepted", "rejected"]
+    finally:
+        await stop_client(lsp)
+
+
+def test_one_by_one_rejects_survive_line_count_changes():
+    after = BEFORE.replace(b"line 3\n", b"line 3a\nline 3b\nline 3c\n").replace(b"line 10\n", b"").replace(
+        b"line 15\n", b"line fifteen\n")
+    review = file_review("f.txt", BEFORE, after)
+    grow, drop, change = review.hunks
+    current = after
+    for h in (grow, drop, change):  # top down, one decision at a time, as a user clicks through them
+        current = revert_hunk(current, h, shift_above(review.hunks, h))
+        h.state = "rejected"
+    assert current == BEFORE
+
+
+def test_locate_follows_user_edits_and_refuses_to_guess():
+    after = BEFORE.replace(b"line 5\n", b"line five\n")
+    (h,) = file_review("f.txt", BEFORE, after).hunks
+    lines = after.decode().splitlines(keepends=True)
+    assert locate(lines, h) == 4
+    assert locate(["new 1\n", "new 2\n", *lines], h) == 6  # lines inserted above: found where they went
+    assert locate([ln for ln in lines if ln != "line five\n"], h) is None  # the user removed them
+    tie = ["a\n", "b\n", "line five\n", "c\n", "x\n", "d\n", "line five\n", "e\n"]
+    assert locate(tie, h) is None  # two places as near as each other: no guess
+
+
+def test_review_says_where_each_pending_hunk_is_now(calc_workspace: Path):
+    replies = [PLAN,
+               step("edit_file", path="calc.py", search="return a - b", replace="s = a + b\n    return s"),
+               step("edit_file", path="calc.py", search="return a * b", replace="return b * a"),
+               step("finish", summary="ok")]
+    task, _ = run_task(calc_workspace, replies)
+    svc = CheckpointService(calc_workspace)
+    (f,) = svc.review(task.task_id)
+    lines = (calc_workspace / "calc.py").read_text().splitlines(keepends=True)
+    first, second = f.hunks
+    assert lines[first.current_line:first.current_line + 2] == first.new
+    assert lines[second.current_line] == "    return b * a\n"
+    # The open buffer, not the disk, is what the editor shows: two lines typed at the top shift both.
+    buffer = "# one\n# two\n" + "".join(lines)
+    (g,) = svc.review(task.task_id, open_text=lambda p: buffer if p == "calc.py" else None)
+    assert [h.current_line for h in g.hunks] == [first.current_line + 2, second.current_line + 2]
+    # Rejecting the first hunk (2 lines -> 1) moves the second up; deciding hunks one by one keeps working.
+    assert svc.decide(task.task_id, "reject", hunk_ids=[first.id]).conflicts == []
+    (f2,) = svc.review(task.task_id)
+    assert [h.state for h in f2.hunks] == ["rejected", "pending"] and f2.hunks[0].current_line is None
+    assert f2.hunks[1].current_line == second.current_line - 1
+    report = svc.decide(task.task_id, "reject", hunk_ids=[second.id])
+    assert report.conflicts == [] and report.decided == [second.id]
+    original = (Path(__file__).parent.parent / "examples" / "calculator" / "calc.py").read_text()
+    assert (calc_workspace / "calc.py").read_text() == original
+
+
+async def test_reject_in_a_clean_buffer_is_journaled_so_restore_after_save_has_no_conflict(calc_workspace: Path,
+                                                                                           tmp_path: Path):
+    from lsprotocol import types
+
+    from tests.conftest import write_script
+    from tests.lsp_client import start_client, stop_client
+
+    original = (calc_workspace / "calc.py").read_text()
+    replies = [PLAN,
+               step("edit_file", path="calc.py", search="return a - b", replace="return a + b"),
+               step("edit_file", path="calc.py", search="return a * b", replace="return b * a"),
+               step("finish", summary="ok")]
+    lsp = await start_client(calc_workspace)
+    try:
+        started = await lsp.command("mimo.task.start", {"goal": "x", "model": write_script(tmp_path / "s.json", replies)})
+        await lsp.wait_done(started["taskId"])
+        task = started["taskId"]
+        (f,) = (await lsp.command("mimo.review.get", {"taskId": task}))["files"]
+        uri = (calc_workspace / "calc.py").as_uri()
+        lsp.client.text_document_did_open(types.DidOpenTextDocumentParams(  # open, no unsaved edits
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=3,
+                                                 text=(calc_workspace / "calc.py").read_text())))
+        rejected = await lsp.command("mimo.review.reject", {"taskId": task, "hunkIds": [f["hunks"][1]["id"]]})
+        assert rejected["conflicts"] == [] and rejected["actionId"]
+        (edit,) = lsp.applied_edits
+        (calc_workspace / "calc.py").write_text(edit.edit.document_changes[0].edits[0].new_text)  # the user saves
+        restored = await lsp.command("mimo.checkpoint.restore", {"taskId": task, "checkpointId": 0, "mode": "files"})
+        assert restored["conflicts"] == [] and restored["restored"] == ["calc.py"]
+        assert (calc_workspace / "calc.py").read_text() == original
+        # The buffer had the user's own unsaved line: not journaled, so a restore leaves their file alone.
+        lsp.client.text_document_did_close(types.DidCloseTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri)))
+        task2 = (await lsp.command("mimo.task.start", {"goal": "y", "model": write_script(tmp_path / "t.json", replies)}))["taskId"]
+        await lsp.wait_done(task2)
+        (g,) = (await lsp.command("mimo.review.get", {"taskId": task2}))["files"]
+        dirty = (calc_workspace / "calc.py").read_text() + "# mine\n"
+        lsp.client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=4, text=dirty)))
+        rejected = await lsp.command("mimo.review.reject", {"taskId": task2, "hunkIds": [g["hunks"][1]["id"]]})
+        assert rejected["conflicts"] == [] and rejected["actionId"] is None
+        (calc_workspace / "calc.py").write_text(lsp.applied_edits[-1].edit.document_changes[0].edits[0].new_text)
+        restored = await lsp.command("mimo.checkpoint.restore", {"taskId": task2, "checkpointId": 0, "mode": "files"})
+        assert [c["path"] for c in restored["conflicts"]] == ["calc.py"]
+        assert "# mine" in (calc_workspace / "calc.py").read_text()
     finally:
         await stop_client(lsp)

@@ -30,6 +30,10 @@ class Hunk(BaseModel):
     new: list[str]
     header: str
     state: HunkState = "pending"
+    # 0-based line where the hunk's new lines are now (in the open buffer, else on disk), for editors to
+    # place inline actions; for a pure deletion, the line the removed lines would go back before.
+    # None: not found (the user changed those lines): a reject would be a conflict.
+    current_line: int | None = None
 
 
 class FileReview(BaseModel):
@@ -67,13 +71,43 @@ def file_review(path: str, before: bytes | None, after: bytes | None) -> FileRev
     return FileReview(path=path, status=status, hunks=hunks)
 
 
-def revert_hunk(current: bytes | None, hunk: Hunk) -> bytes | None:
-    """`current` with this hunk undone; raises ValueError when the hunk's new lines are not where expected."""
+def locate(lines: list[str], hunk: Hunk, offset: int = 0) -> int | None:
+    """Where the hunk's new lines start (0-based) in `lines`; None when they are not found.
+
+    Tried in order: where the agent left them shifted by `offset` (the line-count change of hunks above
+    that were already rejected), where the agent left them, then the one place nearest to that where the
+    same lines occur (the user inserted or removed lines above). A tie between two places is None: a
+    revert must not guess. A pure deletion has no new lines to look for: its place is the shifted one.
+    """
+    start = hunk.new_start - 1 if hunk.new_lines else hunk.new_start
+    n = hunk.new_lines
+    if n == 0:
+        return start + offset if 0 <= start + offset <= len(lines) else None
+    for cand in (start + offset, start):
+        if 0 <= cand and lines[cand:cand + n] == hunk.new:
+            return cand
+    found = [i for i in range(len(lines) - n + 1) if lines[i:i + n] == hunk.new]
+    if not found:
+        return None
+    found.sort(key=lambda i: abs(i - start - offset))
+    if len(found) > 1 and abs(found[0] - start - offset) == abs(found[1] - start - offset):
+        return None
+    return found[0]
+
+
+def shift_above(hunks: list[Hunk], hunk: Hunk) -> int:
+    """Line-count change that rejected hunks above `hunk` already made to the file."""
+    return sum(h.old_lines - h.new_lines for h in hunks
+               if h.state == "rejected" and h is not hunk and h.new_start < hunk.new_start)
+
+
+def revert_hunk(current: bytes | None, hunk: Hunk, offset: int = 0) -> bytes | None:
+    """`current` with this hunk undone; raises ValueError when the hunk's new lines are not found."""
     lines = text_lines(current)
     if lines is None:
         raise ValueError("binary file: reject the whole file instead")
-    start = hunk.new_start - 1 if hunk.new_lines else hunk.new_start
-    if lines[start:start + hunk.new_lines] != hunk.new:
+    start = locate(lines, hunk, offset)
+    if start is None:
         raise ValueError("the file changed where this hunk is; review it again")
     out = lines[:start] + hunk.old + lines[start + hunk.new_lines:]
     return "".join(out).encode("utf-8")

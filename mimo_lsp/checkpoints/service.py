@@ -9,15 +9,15 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mimo_lsp.checkpoints.blobs import BlobStore
-from mimo_lsp.checkpoints.diffs import blob_or_none, disk_or_none
+from mimo_lsp.checkpoints.diffs import blob_or_none, disk_or_none, text_lines
 from mimo_lsp.checkpoints.journal import EXTERNAL_TOOL, CheckpointJournal
 from mimo_lsp.checkpoints.restore import RestoreMode, RestoreReport, diff_between, images_at, restore_files
-from mimo_lsp.checkpoints.review import FileReview, file_review, revert_hunk
+from mimo_lsp.checkpoints.review import FileReview, file_review, locate, revert_hunk, shift_above
 from mimo_lsp.fsutil import write_image
-from mimo_lsp.checkpoints.tracker import WorkspaceTracker
+from mimo_lsp.checkpoints.tracker import FileChange, WorkspaceTracker
 from mimo_lsp.workspace import state_dir
 
 
@@ -61,6 +61,10 @@ class BufferEdit(BaseModel):
 
     path: str
     text: str
+    # The buffer held what is on disk before the revert: once applied (and saved) the file is exactly
+    # `text`, so it is journaled as such (journal_buffer_rejects); a buffer with the user's own unsaved
+    # edits is not, so that a later restore still sees those edits as a conflict.
+    clean: bool = Field(False, exclude=True)
 
 
 class ReviewDecision(BaseModel):
@@ -133,8 +137,9 @@ class CheckpointService:
         return report
 
     # -- review ------------------------------------------------------------------------------
-    def review(self, task_id: str) -> list[FileReview]:
-        """The task's change set (task start -> now), per file and hunk, with each hunk's decision."""
+    def review(self, task_id: str, open_text: "Callable[[str], str | None] | None" = None) -> list[FileReview]:
+        """The task's change set (task start -> now), per file and hunk, with each hunk's decision and,
+        for pending ones, where its lines are now (in the open buffer from `open_text`, else on disk)."""
         self._task(task_id)
         actions = [a for a in self.journal.actions(task_id) if a.tool not in (EXTERNAL_TOOL, "review_reject")]
         before, latest = images_at(actions, 0)
@@ -148,9 +153,15 @@ class CheckpointService:
             new = blob_or_none(self.blobs, latest[path].digest)
             fr = file_review(path, old, new)
             if fr is not None:
-                fr.modified_since = self._disk(path) != new
+                disk = self._disk(path)
+                fr.modified_since = disk != new
                 for h in fr.hunks:
                     h.state = states.get(h.id, "pending")  # type: ignore[assignment]
+                buffer = open_text(path) if open_text else None
+                lines = text_lines(buffer.encode() if buffer is not None else disk)
+                for h in fr.hunks:
+                    if h.state == "pending" and lines is not None and fr.status != "binary":
+                        h.current_line = locate(lines, h, shift_above(fr.hunks, h))
                 out.append(fr)
         return out
 
@@ -194,13 +205,14 @@ class CheckpointService:
                                              "one by one or restore it")
                         current = blob_or_none(self.blobs, start_images[f.path].digest)
                     else:
-                        current = revert_hunk(current, h)
+                        current = revert_hunk(current, h, shift_above(f.hunks, h))
                 except ValueError as exc:
                     report.conflicts.append({"hunkId": h.id, "path": f.path, "reason": str(exc)})
                     continue
                 decisions.append((h.id, f.path, "rejected"))
             if buffer is not None:
-                report.buffer_edits.append(BufferEdit(path=f.path, text=(current or b"").decode("utf-8")))
+                report.buffer_edits.append(BufferEdit(path=f.path, text=(current or b"").decode("utf-8"),
+                                                      clean=buffer.encode() == self._disk(f.path)))
             elif current != self._disk(f.path):
                 mode = (self.workspace / f.path).stat().st_mode if (self.workspace / f.path).exists() else None
                 write_image(self.workspace / f.path, current, mode)
@@ -212,6 +224,24 @@ class CheckpointService:
         self.journal.set_review(task_id, decisions)
         report.decided = [d[0] for d in decisions]
         return report
+
+    def journal_buffer_rejects(self, task_id: str, applied: list[BufferEdit]) -> int | None:
+        """Journal reverts the editor applied to clean open buffers as a `review_reject` checkpoint whose
+        post-image is the reverted text: after the user saves, a restore sees the file as the journal's."""
+        changes = []
+        for edit in applied:
+            disk = self._disk(edit.path)
+            if not edit.clean or disk is None:
+                continue
+            mode = (self.workspace / edit.path).stat().st_mode
+            changes.append(FileChange(path=edit.path, pre=self.blobs.put(disk), post=self.blobs.put(edit.text.encode()),
+                                      pre_mode=mode, post_mode=mode))
+        if not changes:
+            return None
+        return self.journal.record_action(task_id, 0, "-", "review_reject",
+                                          {"paths": [c.path for c in changes], "buffers": True}, "",
+                                          f"rejected hunks in {len(changes)} open file(s); the editor saves them",
+                                          changes, {})
 
     def _disk(self, path: str) -> bytes | None:
         return disk_or_none(self.workspace / path)

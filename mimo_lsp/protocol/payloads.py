@@ -126,6 +126,7 @@ class TaskStatusResult(Wire):
 class TaskEventsParams(Wire):
     task_id: str
     after_seq: int = Field(0, ge=0)
+    workspace: str | None = None  # where to look for an earlier server's event log
 
 
 class TaskEventsResult(Wire):

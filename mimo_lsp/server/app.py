@@ -203,10 +203,15 @@ def create_server() -> MimoServer:
         from mimo_lsp.server import commands
 
         workspace, decision = commands.review_reject_prepare(ls, args)
+        applied = []
         for edit in decision.buffer_edits:  # open files: the editor applies the revert, versioned
             failure = await ls.apply_buffer_edit(workspace / edit.path, edit.text)
             if failure:
                 decision.conflicts.append({"hunkId": "", "path": edit.path, "reason": failure})
+            else:
+                applied.append(edit)
+        if applied:
+            decision.action_id = commands.review_reject_journal(ls, args, applied) or decision.action_id
         return camelize(decision.model_dump())
 
     @server.command(P.CMD_INDEX_SEARCH)

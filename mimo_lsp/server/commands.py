@@ -114,7 +114,11 @@ def task_status(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
 def task_events(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
     p: P.TaskEventsParams = params(P.TaskEventsParams, args)
     try:
-        return P.TaskEventsResult(events=ls.backend.tasks.events(p.task_id, p.after_seq)).wire()
+        workspace: Path | None = _workspace(ls, p.workspace)
+    except JsonRpcInvalidParams:
+        workspace = None
+    try:
+        return P.TaskEventsResult(events=ls.backend.tasks.events(p.task_id, p.after_seq, workspace)).wire()
     except KeyError as exc:
         raise user_error(exc) from None
 
@@ -244,9 +248,19 @@ def audit_get(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
         svc.close()
 
 
+def _open_text(ls: "MimoServer", workspace: Path):
+    """rel path -> the text of its open editor buffer, or None when it is not open."""
+    def open_text(rel: str) -> str | None:
+        doc = ls.open_document(workspace / rel)
+        return doc.source if doc is not None else None
+
+    return open_text
+
+
 def review_get(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
     p: P.CheckpointListParams = params(P.CheckpointListParams, args)
-    files = _with_service(ls, p.workspace, lambda s: s.review(p.task_id))
+    open_text = _open_text(ls, _workspace(ls, p.workspace).resolve())
+    files = _with_service(ls, p.workspace, lambda s: s.review(p.task_id, open_text))
     return {"files": [camelize(f.model_dump()) for f in files]}
 
 
@@ -260,10 +274,12 @@ def review_reject_prepare(ls: "MimoServer", args: tuple[Any, ...]):
     """Reverts on disk what is not open; returns the decision and the edits open buffers still need."""
     p: P.ReviewDecideParams = params(P.ReviewDecideParams, args)
     workspace = _workspace(ls, p.workspace).resolve()
-
-    def open_text(rel: str) -> str | None:
-        doc = ls.open_document(workspace / rel)
-        return doc.source if doc is not None else None
-
+    open_text = _open_text(ls, workspace)
     decision = _with_service(ls, p.workspace, lambda s: s.decide(p.task_id, "reject", p.path, p.hunk_ids, open_text))
     return workspace, decision
+
+
+def review_reject_journal(ls: "MimoServer", args: tuple[Any, ...], applied: list) -> int | None:
+    """After the editor applied reverts to open buffers: journal the clean ones (see journal_buffer_rejects)."""
+    p: P.ReviewDecideParams = params(P.ReviewDecideParams, args)
+    return _with_service(ls, p.workspace, lambda s: s.journal_buffer_rejects(p.task_id, applied))

@@ -13,6 +13,7 @@ from mimo_lsp.llm.factory import open_model, open_role_models
 from mimo_lsp.llm.models import resolve_model
 from mimo_lsp.llm.port import ModelError
 from mimo_lsp.protocol.payloads import TaskInfo, TaskStartParams, camelize
+from mimo_lsp.server.event_log import EventLog, read_events
 from mimo_lsp.tools.registry import BufferGuard, SearchFn
 
 Notify = Callable[[TaskEvent], None]
@@ -28,6 +29,7 @@ class TaskRecord:
         self.reason: str | None = None
         self.steps = 0
         self.cancel_requested = threading.Event()
+        self.event_log: EventLog | None = None
 
     def info(self) -> TaskInfo:
         return TaskInfo(task_id=self.task_id, goal=self.params.goal, workspace=str(self.workspace), status=self.status,
@@ -75,6 +77,7 @@ class TaskManager:
     def _launch(self, task_id: str, params: TaskStartParams, workspace: Path, layered, resume: bool) -> str:
         sink = SequencedSink(task_id, lambda e: self._forward(task_id, e))
         rec = TaskRecord(task_id, params, workspace.resolve(), sink)
+        rec.event_log = EventLog(rec.workspace, task_id)
         with self._lock:
             self.tasks[task_id] = rec
         rec.thread = threading.Thread(target=self._run, args=(rec, layered, resume), name=f"task-{task_id}",
@@ -88,6 +91,10 @@ class TaskManager:
             rec.steps = event.step
         if rec is not None and isinstance(event, DoneEvent):
             rec.status, rec.outcome, rec.reason = "finished", event.outcome, event.reason
+        if rec is not None and rec.event_log is not None:
+            rec.event_log.append(event_payload(event))
+            if isinstance(event, DoneEvent):
+                rec.event_log.close()
         self.notify(event)
 
     def _run(self, rec: TaskRecord, layered, resume: bool) -> None:
@@ -143,7 +150,11 @@ class TaskManager:
             return [self._get(task_id).info()]
         return [r.info() for r in self.tasks.values()]
 
-    def events(self, task_id: str, after_seq: int) -> list[dict[str, Any]]:
+    def events(self, task_id: str, after_seq: int, workspace: Path | None = None) -> list[dict[str, Any]]:
+        """From memory for this server's tasks; else from the workspace's event log (an earlier server's)."""
+        rec = self.tasks.get(task_id)
+        if rec is None and workspace is not None:
+            return read_events(workspace, task_id, after_seq)
         return [event_payload(e) for e in self._get(task_id).sink.since(after_seq)]
 
     def cancel_all(self) -> None:

@@ -1,15 +1,26 @@
 // End-to-end test of the MiMo extension in a real VS Code (code-server in headless Chromium, driven by
 // playwright-core). Run through scripts/e2e.sh, which installs code-server and builds the .vsix first.
 //
-//   node e2e/run.mjs   (env: CODE_SERVER, VSIX, MIMO_PYTHON, CHROMIUM, E2E_ARTIFACTS, E2E_KEEP=1 keeps the temp dir)
+//   node e2e/run.mjs   (env: CODE_SERVER, VSIX, MIMO_PYTHON, CHROMIUM, E2E_ARTIFACTS, E2E_KEEP=1 keeps the
+//                       temp dir, E2E_REAL_MODEL=0 skips the run on the shipped model)
 //
-// Steps: temp workspace with examples/calculator, a scripted model (plan, read, two edits, finish), user
-// settings pointing the extension at that model; F1 -> "MiMo: Start Task" -> goal -> Enter -> Enter;
-// wait until calc.py on disk says "return a + b" and "return b * a"; F1 -> "MiMo: Review Changes" ->
-// first hunk -> Accept; F1 -> "MiMo: Review Changes" -> remaining hunk -> Reject; calc.py must say
-// "return a + b" and "return a * b"; Checkpoints view: right-click the first checkpoint (#1, the read,
-// before any edit) -> Restore -> files; calc.py must be the original again. Screenshots of each stage
-// go to e2e/artifacts/.
+// Stages (a screenshot of each goes to e2e/artifacts/):
+//  1. scripted model (plan, read, three edits of calc.py, a new notes.md, finish): F1 -> "MiMo: Start Task";
+//     the Plan view shows the node done, the status bar and a notification the outcome;
+//  2. inline review: F1 -> "MiMo: Review Changes" opens calc.py with CodeLenses over each hunk and the
+//     proposed lines highlighted; the "Reject" lens of the first hunk (one line made three) reverts it on
+//     disk, the "Accept" lens of the next keeps it, the file-level "Reject File" lens reverts the rest;
+//  3. the hunk list (F1 -> "MiMo: Review Changes (Hunk List)") accepts notes.md;
+//  4. "MiMo: Show Audit Trail" shows the verified chain; "Start Task (Max Mode)" is not in the palette
+//     (the server does not advertise it);
+//  5. Checkpoints view: right-click checkpoint #1 (the read, before any edit) -> Restore -> files: calc.py
+//     is the original again and notes.md is gone;
+//  6. "Developer: Reload Window": the extension starts the server again and refills the Plan and
+//     Checkpoints views from mimo.task.events (the new server reads the event log);
+//  7. the shipped model (SmolLM2-135M GGUF, the server's default): mimo.model cleared in the user settings,
+//     steps and tokens capped in the workspace's .mimo/config.toml; F1 -> "MiMo: Start Task": the progress
+//     notification shows, the Plan view fills, the task ends with an outcome the UI reports (not asserted
+//     to succeed: the model is tiny), and the journal says the default GGUF model ran.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -52,6 +63,15 @@ function freePort() {
   });
 }
 
+// Tasks in the workspace's journal, oldest first (read with the server's Python: no sqlite in Node 20).
+function journalTasks() {
+  const code = 'import json,sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.row_factory=sqlite3.Row; ' +
+    'print(json.dumps([dict(r) for r in c.execute("SELECT id, model, status, outcome FROM tasks ORDER BY created")]))';
+  const r = spawnSync(python, ['-c', code, path.join(ws, '.mimo', 'journal.sqlite')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cannot read the journal: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
 // --- temp workspace, scripted model, VS Code user settings --------------------------------------
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mimo-e2e-'));
 const ws = path.join(tmp, 'calculator');
@@ -60,23 +80,27 @@ const extensions = path.join(tmp, 'extensions');
 fs.cpSync(path.join(repo, 'examples', 'calculator'), ws, { recursive: true });
 const calc = path.join(ws, 'calc.py');
 const script = path.join(tmp, 'model.json');
+const DOC_OLD = '"""A tiny calculator used by the README\'s main job."""';
+const DOC_NEW = '"""A tiny calculator.\n\nUsed by the README\'s main job."""';
 fs.writeFileSync(
   script,
   JSON.stringify([
     { nodes: [{ id: 'fix', title: 'Fix add in calc.py', depends_on: [], expected_output: 'add returns a + b' }] },
     { thought: 'look at the file', action: { tool: 'read_file', path: 'calc.py' } },
+    { thought: 'a longer docstring', action: { tool: 'edit_file', path: 'calc.py', search: DOC_OLD, replace: DOC_NEW } },
     { thought: 'fix the operator', action: { tool: 'edit_file', path: 'calc.py', search: 'return a - b', replace: 'return a + b' } },
     { thought: 'swap the factors', action: { tool: 'edit_file', path: 'calc.py', search: 'return a * b', replace: 'return b * a' } },
+    { thought: 'take notes', action: { tool: 'write_file', path: 'notes.md', content: '# notes\n\nadd fixed\n' } },
     { thought: 'done', action: { tool: 'finish', summary: 'add fixed' } },
   ]),
 );
-fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
-fs.writeFileSync(
-  path.join(userData, 'User', 'settings.json'),
+const settingsFile = path.join(userData, 'User', 'settings.json');
+const userSettings = (model) =>
   JSON.stringify(
     {
       'mimo.pythonPath': python,
-      'mimo.model': `scripted:${script}`,
+      'mimo.model': model,
+      'mimo.gpuLayers': 0,
       'workbench.startupEditor': 'none',
       'workbench.tips.enabled': false,
       'workbench.enableExperiments': false,
@@ -87,11 +111,13 @@ fs.writeFileSync(
       'extensions.autoUpdate': false,
       'extensions.ignoreRecommendations': true,
       'chat.commandCenter.enabled': false,
+      'editor.codeLens': true,
     },
     null,
     2,
-  ),
-);
+  );
+fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
+fs.writeFileSync(settingsFile, userSettings(`scripted:${script}`));
 fs.rmSync(artifacts, { recursive: true, force: true });
 fs.mkdirSync(artifacts, { recursive: true });
 const csLog = fs.createWriteStream(path.join(artifacts, 'code-server.log'));
@@ -154,19 +180,29 @@ try {
   const quickInput = page.locator('.quick-input-widget');
   const quickInputBox = page.locator('.quick-input-widget .quick-input-box input');
   const runCommand = async (title) => {
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('F1');
-    await quickInput.waitFor({ state: 'visible', timeout: 15_000 });
-    await quickInputBox.fill(`>${title}`);
-    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-    await row.waitFor({ state: 'visible', timeout: 15_000 });
-    await page.keyboard.press('Enter');
+    // The palette can open before the extension's commands are registered (startup, reload): retry.
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      await quickInput.waitFor({ state: 'visible', timeout: 15_000 });
+      await quickInputBox.fill(`>${title}`);
+      const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+      try {
+        await row.waitFor({ state: 'visible', timeout: 10_000 });
+      } catch (e) {
+        if (attempt >= 3) throw e;
+        log(`palette: "${title}" not listed yet (attempt ${attempt}); again`);
+        continue;
+      }
+      await page.keyboard.press('Enter');
+      return;
+    }
   };
   const waitForInputTitled = async (title) => {
     await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 30_000 });
   };
 
-  // --- Start Task --------------------------------------------------------------------------------
+  // --- 1. Start Task on the scripted model ----------------------------------------------------------
   log('F1 -> MiMo: Start Task');
   await runCommand('MiMo: Start Task');
   await waitForInputTitled('MiMo: Start Task');
@@ -177,37 +213,26 @@ try {
   await screenshot('start-task-check');
   await page.keyboard.press('Enter'); // no acceptance command
 
+  const original = fs.readFileSync(path.join(repo, 'examples', 'calculator', 'calc.py'), 'utf8');
+  const calcText = () => fs.readFileSync(calc, 'utf8');
+  const notes = path.join(ws, 'notes.md');
   const statusItem = page.locator('.statusbar-item', { hasText: 'MiMo' }).first();
-  await waitFor('calc.py to say "return a + b" and "return b * a"', () => {
-    const t = fs.readFileSync(calc, 'utf8');
-    return t.includes('return a + b') && t.includes('return b * a');
+  await waitFor('the agent\'s edits on disk', () => {
+    const t = calcText();
+    return t.includes(DOC_NEW) && t.includes('return a + b') && t.includes('return b * a') && fs.existsSync(notes);
   }, 90_000);
-  log('calc.py fixed on disk');
+  log('calc.py and notes.md written by the agent');
   const doneToast = page.locator('.notifications-toasts .notification-toast', { hasText: 'MiMo task' }).first();
   await doneToast.waitFor({ state: 'visible', timeout: 60_000 });
   const outcome = (await doneToast.locator('.notification-list-item-message').first().innerText()).trim();
   const status = (await statusItem.innerText().catch(() => '')).trim();
   log(`notification: "${outcome}"; status bar: "${status}"`);
-  // The Plan view (MiMo activity bar container) shows the node as done; let the toast finish fading in.
   await page.locator('.part.sidebar .monaco-list-row', { hasText: 'Fix add in calc.py' }).filter({ hasText: 'done' }).first().waitFor({ state: 'visible', timeout: 15_000 });
   await sleep(600);
   await screenshot('task-done');
-  if (!/MiMo task (verified|unverified)/.test(outcome)) throw new Error(`unexpected task outcome: ${outcome}`);
-  if (!/MiMo: (verified|unverified)/.test(status)) throw new Error(`unexpected status bar text: ${status}`);
+  if (!/^MiMo task unverified\b/.test(outcome)) throw new Error(`unexpected task outcome: ${outcome}`);
+  if (!/MiMo: unverified/.test(status)) throw new Error(`unexpected status bar text: ${status}`);
 
-  const original = fs.readFileSync(path.join(repo, 'examples', 'calculator', 'calc.py'), 'utf8');
-  const calcText = () => fs.readFileSync(calc, 'utf8');
-  // The server may change an open document in the buffer (workspace/applyEdit): save, then look again.
-  const waitOnDisk = async (what, fn) => {
-    try {
-      await waitFor(what, fn, 15_000);
-    } catch {
-      log(`${what}: not on disk yet; saving the editors (Ctrl+S)`);
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('Control+S');
-      await waitFor(`${what} (after save)`, fn, 15_000);
-    }
-  };
   const toastText = async (text) => {
     const toast = page.locator('.notifications-toasts .notification-toast', { hasText: text }).last();
     await toast.waitFor({ state: 'visible', timeout: 15_000 });
@@ -217,49 +242,94 @@ try {
     await runCommand('Notifications: Clear All Notifications');
     await sleep(300);
   };
-  // One pass of "MiMo: Review Changes": pick the first pending hunk, then Accept / Reject it.
-  const reviewFirstHunk = async (pending, action) => {
-    log(`F1 -> MiMo: Review Changes (${pending} pending) -> first hunk -> ${action}`);
-    await runCommand('MiMo: Review Changes');
-    await waitForInputTitled(`MiMo: review ${pending} pending hunk(s)`);
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'calc.py' }).first().waitFor({ state: 'visible', timeout: 15_000 });
-    await screenshot(`review-${pending}-pending`);
-    await page.keyboard.press('Enter'); // the first (active) hunk
-    await page.locator('.quick-input-widget .quick-input-box input[placeholder="Accept or reject this hunk"]').waitFor({ state: 'visible', timeout: 15_000 });
-    await quickInputBox.fill(action);
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: action }).first().waitFor({ state: 'visible', timeout: 15_000 });
-    await screenshot(`review-${action.toLowerCase()}`);
-    await page.keyboard.press('Enter');
+  await clearToasts();
+
+  // --- 2. Inline review: CodeLens per hunk in calc.py -------------------------------------------------
+  log('F1 -> MiMo: Review Changes (inline)');
+  await runCommand('MiMo: Review Changes');
+  await page.locator('.tabs-container .tab', { hasText: 'calc.py' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  const lens = (title) => page.locator('.monaco-editor .codelens-decoration a', { hasText: new RegExp(`^\\W*${title}$`) });
+  // The lenses of the hunk nearest the top (CodeLens rows are absolutely positioned: sort by y).
+  const topmost = async (title) => {
+    const all = lens(title);
+    await all.first().waitFor({ state: 'visible', timeout: 15_000 });
+    let best;
+    let bestY = Infinity;
+    for (let i = 0; i < (await all.count()); i++) {
+      const box = await all.nth(i).boundingBox();
+      if (box && box.y < bestY) [best, bestY] = [all.nth(i), box.y];
+    }
+    return best;
   };
+  await lens('Reject File').first().waitFor({ state: 'visible', timeout: 30_000 });
+  const lensCount = async (title) => lens(title).count();
+  const hunkLenses = await lensCount('Reject');
+  log(`CodeLenses: ${hunkLenses} hunk Reject lens(es), file-level lens present`);
+  if (hunkLenses !== 3) throw new Error(`expected 3 hunk lenses in calc.py, saw ${hunkLenses}`);
+  const highlighted = await page.locator('.monaco-editor .view-overlays > div > div[class*="ced-"]').count();
+  log(`decorated line overlays: ${highlighted}`);
+  await sleep(400);
+  await screenshot('inline-review');
 
-  await clearToasts();
-
-  // --- Review Changes: accept the first hunk ----------------------------------------------------
-  await reviewFirstHunk(2, 'Accept');
-  const accepted = await toastText('MiMo: accepted');
-  log(`notification: "${accepted}"`);
-  if (accepted !== 'MiMo: accepted 1 hunk(s)') throw new Error(`unexpected accept result: ${accepted}`);
-  await waitForInputTitled('MiMo: review 1 pending hunk(s)'); // the review loop goes on with what is left
-  await page.keyboard.press('Escape');
-  if (!calcText().includes('return a + b') || !calcText().includes('return b * a')) throw new Error(`accept changed calc.py:\n${calcText()}`);
-  await clearToasts();
-
-  // --- Review Changes: reject the remaining hunk ------------------------------------------------
-  await reviewFirstHunk(1, 'Reject');
-  const rejected = await toastText('MiMo: rejected');
-  log(`notification: "${rejected}"`);
-  if (rejected !== 'MiMo: rejected 1 hunk(s)') throw new Error(`unexpected reject result: ${rejected}`);
-  await waitOnDisk('calc.py to say "return a + b" and "return a * b"', () => {
+  log('CodeLens "Reject" on the first hunk (the docstring, one line made three)');
+  await (await topmost('Reject')).click();
+  log(`notification: "${await toastText('MiMo: rejected')}"`);
+  await waitFor('the docstring reverted on disk, the other hunks kept', () => {
     const t = calcText();
-    return t.includes('return a + b') && t.includes('return a * b') && !t.includes('return b * a');
-  });
-  log('calc.py: first change kept, second reverted');
-  await toastText('no pending hunks'); // the loop ends: nothing left to review
-  await sleep(600);
-  await screenshot('reviewed');
+    return t.includes(DOC_OLD) && !t.includes(DOC_NEW) && t.includes('return a + b') && t.includes('return b * a');
+  }, 15_000);
+  await waitFor('two hunk lenses left', async () => (await lensCount('Reject')) === 2, 15_000);
+  await sleep(300);
+  await screenshot('inline-rejected-first');
+
+  log('CodeLens "Accept" on the next hunk (add fixed), now two lines higher');
+  await (await topmost('Accept')).click();
+  log(`notification: "${await toastText('MiMo: accepted')}"`);
+  await waitFor('one hunk lens left', async () => (await lensCount('Reject')) === 1, 15_000);
+  if (!calcText().includes('return a + b')) throw new Error(`accept changed calc.py:\n${calcText()}`);
   await clearToasts();
 
-  // --- Checkpoints view: context menu -> Restore the first checkpoint (before any edit) ---------
+  log('CodeLens "Reject File": the remaining hunk of calc.py');
+  await lens('Reject File').first().click();
+  await waitFor('calc.py: docstring and multiply original, add fixed', () => calcText() === original.replace('return a - b', 'return a + b'), 15_000);
+  await waitFor('no lenses left in calc.py', async () => (await lensCount('Reject File')) === 0, 15_000);
+  log('calc.py: first hunk rejected, second accepted, third rejected by file; on disk');
+  await sleep(300);
+  await screenshot('inline-reviewed');
+  await clearToasts();
+
+  // --- 3. The hunk list (QuickPick) for what is left: notes.md ----------------------------------------
+  log('F1 -> MiMo: Review Changes (Hunk List) -> notes.md -> Accept');
+  await runCommand('MiMo: Review Changes (Hunk List)');
+  await waitForInputTitled('MiMo: review 1 pending hunk(s)');
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'notes.md' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await screenshot('hunk-list');
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget .quick-input-box input[placeholder="Accept or reject this hunk"]').waitFor({ state: 'visible', timeout: 15_000 });
+  await quickInputBox.fill('Accept');
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Accept' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  const accepted = await toastText('MiMo: accepted');
+  if (accepted !== 'MiMo: accepted 1 hunk(s)') throw new Error(`unexpected accept result: ${accepted}`);
+  await toastText('no pending hunks');
+  if (!fs.existsSync(notes)) throw new Error('notes.md was accepted but is gone');
+  await clearToasts();
+
+  // --- 4. Audit trail; Max Mode not offered -----------------------------------------------------------
+  log('F1 -> MiMo: Show Audit Trail');
+  await runCommand('MiMo: Show Audit Trail');
+  await page.locator('.monaco-editor .view-lines', { hasText: 'chain verified' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await screenshot('audit-trail');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  await quickInputBox.fill('>MiMo: Start Task');
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'MiMo: Start Task' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  const maxRows = await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Max Mode' }).count();
+  log(`palette rows for "Start Task (Max Mode)": ${maxRows}`);
+  if (maxRows !== 0) throw new Error('Start Task (Max Mode) is offered although the server does not advertise it');
+  await page.keyboard.press('Escape');
+
+  // --- 5. Checkpoints view: context menu -> Restore the first checkpoint (before any edit) ----------
   log('Checkpoints view: right-click the first checkpoint -> Restore -> files');
   const checkpointsPane = page.locator('.part.sidebar .pane', { has: page.locator('.pane-header', { hasText: 'Checkpoints' }) }).first();
   const cpHeader = checkpointsPane.locator('.pane-header').first();
@@ -278,15 +348,83 @@ try {
   await waitForInputTitled('MiMo: restore checkpoint #1');
   await quickInputBox.fill('files');
   await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'working tree' }).first().waitFor({ state: 'visible', timeout: 15_000 });
-  await screenshot('restore-mode');
   await page.keyboard.press('Enter');
   const restored = await toastText('MiMo: restored');
   log(`notification: "${restored}"`);
-  if (restored !== 'MiMo: restored 1 file(s)') throw new Error(`unexpected restore result: ${restored}`);
-  await waitOnDisk('calc.py to be the original again', () => calcText() === original);
-  log('calc.py restored to the original on disk');
+  if (restored !== 'MiMo: restored 2 file(s)') throw new Error(`unexpected restore result: ${restored}`);
+  await waitFor('calc.py original and notes.md gone', () => calcText() === original && !fs.existsSync(notes), 15_000);
+  log('calc.py restored to the original on disk, notes.md removed');
   await sleep(600);
   await screenshot('restored');
+  await clearToasts();
+
+  // --- 6. Reload the window: the views refill from mimo.task.events ---------------------------------
+  log('F1 -> Developer: Reload Window');
+  await runCommand('Developer: Reload Window');
+  await sleep(1500);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  const planRow = page.locator('.part.sidebar .monaco-list-row', { hasText: 'Fix add in calc.py' }).filter({ hasText: 'done' }).first();
+  await planRow.waitFor({ state: 'visible', timeout: 60_000 });
+  const cpAfter = page.locator('.part.sidebar .pane', { has: page.locator('.pane-header', { hasText: 'Checkpoints' }) }).first().locator('.monaco-list-row');
+  await waitFor('the Checkpoints view refilled', async () => (await cpAfter.count()) >= 5, 30_000);
+  log(`after reload: Plan view shows the node done, Checkpoints view ${await cpAfter.count()} rows`);
+  await sleep(600);
+  await screenshot('reloaded-views-refilled');
+
+  // --- 7. The shipped model (SmolLM2-135M GGUF, the server's default) ---------------------------------
+  if (process.env.E2E_REAL_MODEL !== '0') {
+    log('real model: mimo.model cleared (server default), caps in .mimo/config.toml');
+    fs.writeFileSync(
+      path.join(ws, '.mimo', 'config.toml'),
+      '[model]\nmax_tokens = 160\nn_ctx = 2048\nn_threads = 1\n\n[agent]\nmax_plan_attempts = 1\nmax_plan_nodes = 2\nmax_steps_per_node = 2\nmax_structured_retries = 0\n',
+    );
+    // Clear "mimo.model" in the Settings editor, as a user would; the extension stops the server, which
+    // starts again with the new settings on the next command.
+    await runCommand('Preferences: Open User Settings');
+    await page.locator('.settings-editor').first().waitFor({ state: 'visible', timeout: 15_000 });
+    await sleep(800);
+    await page.keyboard.type('@id:mimo.model');
+    const modelInput = page.locator('.settings-editor .setting-item-text input').first();
+    await modelInput.waitFor({ state: 'visible', timeout: 15_000 });
+    await page.locator('.settings-editor .setting-item-contents', { hasText: 'Model spec passed' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await modelInput.fill('');
+    await waitFor('mimo.model cleared in the user settings', () => {
+      const t = fs.readFileSync(settingsFile, 'utf8');
+      return !t.includes('scripted:');
+    }, 15_000);
+    await screenshot('settings-model-cleared');
+    await page.locator('.tabs-container .tab', { hasText: 'calc.py' }).first().click();
+    await sleep(500);
+    const tasksBefore = journalTasks().length;
+    await runCommand('MiMo: Start Task');
+    await waitForInputTitled('MiMo: Start Task');
+    await quickInputBox.fill('Fix the add function in calc.py so that it returns a + b');
+    await page.keyboard.press('Enter');
+    await waitForInputTitled('acceptance command');
+    await page.keyboard.press('Enter');
+    const progressToast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Fix the add function' }).first();
+    await progressToast.waitFor({ state: 'visible', timeout: 60_000 }).then(
+      () => log('progress notification shown'),
+      () => log('progress notification not seen (the task may have ended first)'),
+    );
+    await screenshot('real-model-running');
+    const realDone = page.locator('.notifications-toasts .notification-toast', { hasText: 'MiMo task' }).first();
+    await realDone.waitFor({ state: 'visible', timeout: 240_000 });
+    const realOutcome = (await realDone.locator('.notification-list-item-message').first().innerText()).trim();
+    const realStatus = (await statusItem.innerText().catch(() => '')).trim();
+    log(`real model: notification "${realOutcome}"; status bar "${realStatus}"`);
+    if (!/^MiMo task (verified|unverified|failed|cancelled)/.test(realOutcome)) throw new Error(`no outcome reported: ${realOutcome}`);
+    if (!/MiMo: (verified|unverified|failed|cancelled)/.test(realStatus)) throw new Error(`status bar: ${realStatus}`);
+    const planRows = await page.locator('.part.sidebar .pane', { has: page.locator('.pane-header', { hasText: 'Plan' }) }).first().locator('.monaco-list-row').allInnerTexts();
+    log(`real model: Plan view rows: ${JSON.stringify(planRows.map((r) => r.replace(/\s+/g, ' ').trim()))}`);
+    if (!planRows.length || planRows.some((r) => /Fix add in calc\.py/.test(r))) throw new Error('the Plan view did not fill with the new task\'s plan');
+    const tasks = journalTasks();
+    const last = tasks.at(-1);
+    log(`real model: journal has ${tasks.length} task(s); the new one ran ${last?.model} (${last?.outcome})`);
+    if (tasks.length !== tasksBefore + 1 || !/SmolLM2-135M/i.test(last?.model ?? '')) throw new Error(`not the shipped model: ${JSON.stringify(last)}`);
+    await sleep(600);
+    await screenshot('real-model-done');
+  }
   log('PASS');
 } catch (e) {
   failed = true;

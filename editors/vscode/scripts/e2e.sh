@@ -2,8 +2,10 @@
 # End-to-end test of the extension in a real VS Code: code-server 4.100.3 in headless Chromium, driven by
 # playwright-core (e2e/run.mjs). Builds the .vsix if missing, installs code-server into .e2e-cache/ if
 # missing (../../shared/tools/install-code-server.sh; needs root for apt-get the first time), then runs the
-# test. Screenshots and code-server.log land in e2e/artifacts/. Exits non-zero on failure.
-# Env: MIMO_PYTHON (default <repo>/.venv/bin/python), E2E_REBUILD=1 rebuilds the .vsix, E2E_KEEP=1 keeps the temp dir.
+# test (stages in e2e/run.mjs, the last on the shipped GGUF model). Screenshots and code-server.log land in
+# e2e/artifacts/. Exits non-zero on failure.
+# Env: MIMO_PYTHON (default <repo>/.venv/bin/python), E2E_REBUILD=1 rebuilds the .vsix, E2E_KEEP=1 keeps the temp dir,
+# E2E_REAL_MODEL=0 skips the shipped-model stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXT=$(pwd)

@@ -14,7 +14,7 @@ echo "== package (vsce)"
 rm -f mimo-lsp.vsix
 npm run package
 test -s mimo-lsp.vsix
-unzip -l mimo-lsp.vsix | grep -q 'extension/dist/extension.js'
+unzip -l mimo-lsp.vsix | grep 'extension/dist/extension.js' >/dev/null  # no -q: an early exit would SIGPIPE unzip under pipefail
 ls -l mimo-lsp.vsix
 echo "== tests (node --test)"
 node --test out/test/

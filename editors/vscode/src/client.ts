@@ -1,10 +1,25 @@
 // Launches mimo-lsp over stdio with vscode-languageclient and forwards its notifications.
 import * as vscode from 'vscode';
-import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import {
+  LanguageClient,
+  type LanguageClientOptions,
+  type ServerOptions,
+  ShowMessageRequest,
+  type ShowMessageRequestParams,
+  State,
+  TransportKind,
+  WorkDoneProgress,
+  WorkDoneProgressCreateRequest,
+  type WorkDoneProgressBegin,
+  type WorkDoneProgressEnd,
+  type WorkDoneProgressReport,
+} from 'vscode-languageclient/node';
 import { Notifications } from './protocol.js';
 import { initializationOptions, launchCommand, type MimoSettings, startFailureMessage } from './settings.js';
 
 export type NotificationListener = (method: string, params: unknown) => void;
+/** Called each time the server is up: the first start and every restart after a crash. */
+export type StartListener = (client: LanguageClient, restarted: boolean) => void;
 
 export function readSettings(): MimoSettings {
   const c = vscode.workspace.getConfiguration('mimo');
@@ -21,8 +36,25 @@ export class MimoClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private starting: Promise<LanguageClient> | undefined;
   private listeners: NotificationListener[] = [];
+  private startListeners: StartListener[] = [];
+  private starts = 0;
+  /** Cancel of a $/progress notification: the token (mimo-task-<taskId>) is handed here. */
+  onProgressCancel: (token: string) => void = () => {};
 
   constructor(readonly output: vscode.LogOutputChannel) {}
+
+  onDidStart(listener: StartListener): vscode.Disposable {
+    this.startListeners.push(listener);
+    return new vscode.Disposable(() => {
+      this.startListeners = this.startListeners.filter((l) => l !== listener);
+    });
+  }
+
+  /** Server features from its initialize result that the UI adapts to. */
+  serverFeatures(): { maxMode: boolean } {
+    const exp = this.client?.initializeResult?.capabilities.experimental as { mimo?: { maxMode?: boolean } } | undefined;
+    return { maxMode: exp?.mimo?.maxMode === true };
+  }
 
   onNotification(listener: NotificationListener): vscode.Disposable {
     this.listeners.push(listener);
@@ -69,6 +101,18 @@ export class MimoClient implements vscode.Disposable {
         }
       });
     }
+    // The server's confirmations (window/showMessageRequest) as modal dialogs: closing one is "no".
+    client.onRequest(ShowMessageRequest.type, async (p: ShowMessageRequestParams) => {
+      const titles = (p.actions ?? []).map((a) => a.title);
+      const show = p.type === 1 ? vscode.window.showErrorMessage : p.type === 2 ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+      const picked = await show(p.message, { modal: true }, ...titles);
+      this.output.appendLine(`confirmation: ${p.message.split('\n')[0]} -> ${picked ?? '(no answer)'}`);
+      return picked === undefined ? null : { title: picked };
+    });
+    client.onDidChangeState((e) => {
+      if (e.newState === State.Running) this.serverUp(client);
+      if (e.newState === State.Stopped && this.client === client) this.output.appendLine('server stopped');
+    });
     try {
       await client.start();
     } catch (e) {
@@ -82,7 +126,52 @@ export class MimoClient implements vscode.Disposable {
       throw new Error(msg);
     }
     this.client = client;
+    this.serverUp(client);
     return client;
+  }
+
+
+  /** After every (re)start: $/progress as notifications, then the start listeners (views catch up). */
+  private serverUp(client: LanguageClient): void {
+    if (this.client !== client) return; // still starting: start() calls again once it is the client
+    // languageclient re-registers its own progress handler on every start; ours replaces it after.
+    client.onRequest(WorkDoneProgressCreateRequest.type, ({ token }) => {
+      this.showProgress(client, String(token));
+    });
+    const restarted = this.starts++ > 0;
+    if (restarted) this.output.appendLine('server restarted: catching up on task events');
+    for (const l of this.startListeners) {
+      try {
+        l(client, restarted);
+      } catch (e) {
+        this.output.appendLine(`start listener error: ${String(e)}`);
+      }
+    }
+  }
+
+  /** A server progress (one per task) as a cancellable VS Code notification. */
+  private showProgress(client: LanguageClient, token: string): void {
+    let report: ((m: string) => void) | undefined;
+    let finish: (() => void) | undefined;
+    const sub = client.onProgress(WorkDoneProgress.type, token, (v: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd) => {
+      if (v.kind === 'begin') {
+        void vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: v.title === 'mimo' ? 'MiMo' : v.title, cancellable: true },
+          (progress, cancel) =>
+            new Promise<void>((resolve) => {
+              report = (m) => progress.report({ message: m });
+              finish = resolve;
+              if (v.message) report(v.message);
+              cancel.onCancellationRequested(() => this.onProgressCancel(token));
+            }),
+        );
+      } else if (v.kind === 'report' && v.message) {
+        report?.(v.message);
+      } else if (v.kind === 'end') {
+        finish?.();
+        sub.dispose();
+      }
+    });
   }
 
   /** workspace/executeCommand with ONE argument object, as the server expects. */

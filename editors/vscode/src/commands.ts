@@ -1,9 +1,11 @@
 // The MiMo commands of the command palette, the status bar item and the current task.
 import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
 import type { MimoClient } from './client.js';
 import { readSettings } from './client.js';
 import type { CheckpointItem } from './checkpointModel.js';
 import type { DiffDocuments } from './checkpointsView.js';
+import type { InlineReview } from './inlineReview.js';
 import {
   Commands,
   type DoneEvent,
@@ -12,30 +14,51 @@ import {
   type TaskStartParams,
   type TaskStartResult,
 } from './protocol.js';
-import { decideAll, reviewChanges } from './review.js';
-import { applyEvent, emptyState, statusText, statusTooltip, type TaskState } from './taskState.js';
+import { reviewHunkList } from './review.js';
+import { applyEvent, emptyState, startedState, statusText, statusTooltip, type TaskState } from './taskState.js';
+
+const CURRENT_TASK_KEY = 'mimo.currentTask';
 
 function workspacePath(): string | undefined {
   return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
 }
 
+/** Feeds one notification (live, or replayed from mimo.task.events) to the views and the commands. */
+export type Dispatch = (method: string, params: unknown, replayed: boolean) => void;
+
 export class MimoCommands {
   state: TaskState = emptyState();
-  readonly statusBar = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
+  readonly statusBar = vscode.window.createStatusBarItem('mimo.status', vscode.StatusBarAlignment.Left, 50);
+  dispatch: Dispatch = () => {};
 
   constructor(
     private readonly client: MimoClient,
     private readonly docs: DiffDocuments,
+    private readonly inline: InlineReview,
+    private readonly memento: vscode.Memento,
   ) {
-    this.statusBar.command = 'mimo.startTask';
+    this.statusBar.name = 'MiMo';
     this.render();
     this.statusBar.show();
+    client.onProgressCancel = (token) => {
+      const taskId = token.replace(/^mimo-task-/, '');
+      void this.client.execute(Commands.taskCancel, { taskId }).catch((e) => this.client.output.appendLine(`cancel failed: ${String(e)}`));
+    };
   }
 
-  handle(method: string, params: unknown): void {
+  /** The task this window showed last (kept across reloads), for catching up after a restart. */
+  get rememberedTask(): string | undefined {
+    return this.memento.get<string>(CURRENT_TASK_KEY);
+  }
+
+  handle(method: string, params: unknown, replayed = false): void {
+    const before = this.state.taskId;
     this.state = applyEvent(this.state, method, params);
+    if (this.state.taskId !== before && this.state.taskId) void this.memento.update(CURRENT_TASK_KEY, this.state.taskId);
     this.render();
     if (method === 'mimo/task/done' && (params as DoneEvent).taskId === this.state.taskId) {
+      void this.inline.refresh(this.state.taskId).catch((e) => this.client.output.appendLine(`review refresh failed: ${String(e)}`));
+      if (replayed) return;
       const d = params as DoneEvent;
       const text = `MiMo task ${d.outcome}${d.reason ? `: ${d.reason}` : ''}`;
       const show = d.outcome === 'failed' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
@@ -45,10 +68,44 @@ export class MimoCommands {
     }
   }
 
-  private render(): void {
+  render(): void {
     this.statusBar.text = statusText(this.state);
-    this.statusBar.tooltip = statusTooltip(this.state);
-    this.statusBar.command = this.state.running ? 'mimo.cancelTask' : this.state.taskId ? 'mimo.reviewChanges' : 'mimo.startTask';
+    this.statusBar.tooltip = statusTooltip(this.state, readSettings().model);
+    this.statusBar.command = this.state.running ? 'mimo.cancelTask' : this.state.interrupted ? 'mimo.resumeTask' : this.state.taskId ? 'mimo.reviewChanges' : 'mimo.startTask';
+  }
+
+  /**
+   * After the server (re)started: show Max Mode only if it is advertised, then catch up on the current
+   * task's events (mimo.task.events) so the Plan and Checkpoints views refill, and ask whether the task
+   * still runs (a crash interrupts it).
+   */
+  async onServerStart(_client: LanguageClient, restarted: boolean): Promise<void> {
+    await vscode.commands.executeCommand('setContext', 'mimo.maxModeSupported', this.client.serverFeatures().maxMode);
+    const taskId = this.state.taskId ?? this.rememberedTask;
+    if (!taskId) return;
+    const afterSeq = this.state.taskId === taskId ? this.state.lastSeq : 0;
+    if (!restarted && afterSeq > 0) return;
+    const ws = workspacePath();
+    let events: { kind: string; taskId: string; seq: number }[];
+    try {
+      events = (await this.client.execute<{ events: { kind: string; taskId: string; seq: number }[] }>(Commands.taskEvents, { taskId, afterSeq, workspace: ws })).events;
+    } catch (e) {
+      this.client.output.appendLine(`no events to catch up for task ${taskId}: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    if (this.state.taskId && this.state.taskId !== taskId) return; // a new task started meanwhile
+    this.client.output.appendLine(`caught up on task ${taskId}: ${events.length} event(s) after seq ${afterSeq}`);
+    for (const ev of events) this.dispatch(`mimo/task/${ev.kind}`, ev, true);
+    if (this.state.taskId === taskId && this.state.running) {
+      const r = await this.client.execute<{ tasks: TaskInfo[] }>(Commands.taskStatus, { taskId, workspace: ws }).catch(() => undefined);
+      const status = r?.tasks[0]?.status;
+      if (status && status !== 'running' && status !== 'starting') {
+        this.state = { ...this.state, running: false, interrupted: status === 'interrupted', outcome: status };
+        this.render();
+      }
+    } else if (this.state.taskId === taskId) {
+      await this.inline.refresh(taskId).catch(() => undefined);
+    }
   }
 
   private async requireTask(): Promise<string | undefined> {
@@ -70,6 +127,12 @@ export class MimoCommands {
     return p?.id;
   }
 
+  private async reviewTask(): Promise<string | undefined> {
+    const taskId = await this.requireTask();
+    if (taskId && this.inline.currentTask !== taskId) await this.inline.refresh(taskId);
+    return taskId;
+  }
+
   register(): vscode.Disposable[] {
     const wrap = (name: string, fn: (...args: any[]) => Promise<unknown>) =>
       vscode.commands.registerCommand(name, async (...args: any[]) => {
@@ -85,7 +148,15 @@ export class MimoCommands {
       });
     return [
       this.statusBar,
-      wrap('mimo.startTask', () => this.startTask()),
+      wrap('mimo.startTask', () => this.startTask(false)),
+      wrap('mimo.startTaskMaxMode', async () => {
+        await this.client.ensureStarted();
+        if (!this.client.serverFeatures().maxMode) {
+          void vscode.window.showInformationMessage('MiMo: this server does not advertise Max Mode (capabilities.experimental.mimo.maxMode).');
+          return;
+        }
+        await this.startTask(true);
+      }),
       wrap('mimo.cancelTask', async () => {
         const taskId = await this.requireTask();
         if (!taskId) return;
@@ -96,8 +167,18 @@ export class MimoCommands {
         const taskId = await this.pickTask('Resume which task?', (t) => ['interrupted', 'cancelled', 'restored'].includes(t.status));
         if (!taskId) return;
         const model = readSettings().model;
-        const r = await this.client.execute<TaskStartResult>(Commands.taskResume, { taskId, workspace: workspacePath(), ...(model ? { model } : {}) });
-        this.state = { ...emptyState(), taskId: r.taskId, running: true };
+        // Reset before asking: the resumed task's events (seq from 1 again) may come before the answer.
+        const previous = this.state;
+        this.state = startedState(this.state, taskId, undefined, undefined);
+        let r: TaskStartResult;
+        try {
+          r = await this.client.execute<TaskStartResult>(Commands.taskResume, { taskId, workspace: workspacePath(), ...(model ? { model } : {}) });
+        } catch (e) {
+          this.state = previous;
+          throw e;
+        }
+        this.state = { ...this.state, model: r.model };
+        void this.memento.update(CURRENT_TASK_KEY, r.taskId);
         this.render();
       }),
       wrap('mimo.showPlan', async () => {
@@ -105,17 +186,32 @@ export class MimoCommands {
       }),
       wrap('mimo.reviewChanges', async () => {
         const taskId = await this.requireTask();
-        if (taskId) await reviewChanges(this.client, taskId, this.docs);
+        if (!taskId) return;
+        if (!(await this.inline.openNext(taskId))) void vscode.window.showInformationMessage('MiMo: no pending hunks to review.');
+      }),
+      wrap('mimo.reviewHunkList', async () => {
+        const taskId = await this.reviewTask();
+        if (taskId) await reviewHunkList(this.client, this.inline, taskId, this.docs);
       }),
       wrap('mimo.acceptAll', async () => {
-        const taskId = await this.requireTask();
-        if (taskId) await decideAll(this.client, taskId, 'accept');
+        if (await this.reviewTask()) await this.inline.decide('accept');
       }),
       wrap('mimo.rejectAll', async () => {
-        const taskId = await this.requireTask();
-        if (!taskId) return;
+        if (!(await this.reviewTask())) return;
         const ok = await vscode.window.showWarningMessage('MiMo: revert every pending hunk of the task?', { modal: true }, 'Reject All');
-        if (ok) await decideAll(this.client, taskId, 'reject');
+        if (ok) await this.inline.decide('reject');
+      }),
+      wrap('mimo.review.acceptHunk', async (path: string, hunkId: string) => {
+        await this.inline.decide('accept', path, [hunkId]);
+      }),
+      wrap('mimo.review.rejectHunk', async (path: string, hunkId: string) => {
+        await this.inline.decide('reject', path, [hunkId]);
+      }),
+      wrap('mimo.review.acceptFile', async (path: string) => {
+        await this.inline.decide('accept', path);
+      }),
+      wrap('mimo.review.rejectFile', async (path: string) => {
+        await this.inline.decide('reject', path);
       }),
       wrap('mimo.restoreCheckpoint', () => this.restoreCheckpoint()),
       wrap('mimo.checkpoints.open', async (item: CheckpointItem) => {
@@ -128,14 +224,20 @@ export class MimoCommands {
       wrap('mimo.showAuditTrail', async () => {
         const taskId = await this.requireTask();
         if (!taskId) return;
-        const r = await this.client.execute<unknown>(Commands.auditGet, { taskId });
-        await this.docs.open(`audit-${taskId}.json`, JSON.stringify(r, null, 2));
+        const r = await this.client.execute<{ records: unknown[]; verification: { ok: boolean; records: number; problem?: string | null } }>(
+          Commands.auditGet,
+          { taskId },
+        );
+        const v = r.verification;
+        const head = `// MiMo audit trail of task ${taskId}: ${v.records} record(s), chain ${v.ok ? 'verified' : `NOT verified: ${v.problem ?? ''}`}\n`;
+        await this.docs.open(`audit-${taskId}.json`, head + JSON.stringify(r, null, 2));
       }),
     ];
   }
 
-  private async startTask(): Promise<void> {
-    const goal = await vscode.window.showInputBox({ title: 'MiMo: Start Task', prompt: 'What should the agent do?', ignoreFocusOut: true });
+  private async startTask(maxMode: boolean): Promise<void> {
+    const title = maxMode ? 'MiMo: Start Task (Max Mode)' : 'MiMo: Start Task';
+    const goal = await vscode.window.showInputBox({ title, prompt: 'What should the agent do?', ignoreFocusOut: true });
     if (!goal) return;
     const check = await vscode.window.showInputBox({
       title: 'MiMo: acceptance command (optional)',
@@ -148,10 +250,13 @@ export class MimoCommands {
     if (check.trim()) params.check = check.trim();
     const model = readSettings().model;
     if (model) params.model = model;
+    if (maxMode) params.maxMode = true;
     const ws = workspacePath();
     if (ws) params.workspace = ws;
     const r = await this.client.execute<TaskStartResult>(Commands.taskStart, params);
-    this.state = { ...emptyState(), taskId: r.taskId, goal, running: true };
+    // Its first notifications may have come before this answer: keep what they said.
+    this.state = this.state.taskId === r.taskId ? { ...this.state, goal, model: r.model } : startedState(this.state, r.taskId, goal, r.model);
+    void this.memento.update(CURRENT_TASK_KEY, r.taskId);
     this.render();
     this.client.output.appendLine(`task ${r.taskId} started with model ${r.model}`);
     await vscode.commands.executeCommand('mimo.plan.focus');
@@ -192,15 +297,27 @@ export class MimoCommands {
     const msg = `MiMo: restored ${r.restored.length} file(s)`;
     if (r.conflicts.length) void vscode.window.showWarningMessage(`${msg}; conflicts: ${r.conflicts.map((c) => `${c.path}: ${c.reason}`).join('; ')}`);
     else void vscode.window.showInformationMessage(msg);
+    await this.inline.refresh(taskId).catch(() => undefined);
   }
 
   private async search(): Promise<void> {
     const query = await vscode.window.showInputBox({ title: 'MiMo: Search Codebase', prompt: 'Describe what you are looking for' });
     if (!query) return;
-    const r = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'MiMo: indexing and searching...' },
-      () => this.client.execute<{ hits: SearchHit[] }>(Commands.indexSearch, { query, k: 20 }),
-    );
+    this.state = { ...this.state, index: 'updating' };
+    this.render();
+    let r: { hits: SearchHit[] };
+    try {
+      r = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'MiMo: indexing and searching...' },
+        () => this.client.execute<{ hits: SearchHit[] }>(Commands.indexSearch, { query, k: 20 }),
+      );
+    } catch (e) {
+      this.state = { ...this.state, index: 'failed' };
+      this.render();
+      throw e;
+    }
+    this.state = { ...this.state, index: 'ready' };
+    this.render();
     const picked = await vscode.window.showQuickPick(
       r.hits.map((h) => ({ label: `${h.path}:${h.startLine}`, description: `${h.symbol ?? ''} ${h.kind ?? ''} ${h.score.toFixed(3)}`, detail: h.snippet?.split('\n')[0], hit: h })),
       { title: `MiMo: ${r.hits.length} hit(s) for "${query}"`, matchOnDescription: true },

@@ -73,6 +73,11 @@ export interface CheckpointEvent extends TaskEvent {
 
 export type Outcome = 'verified' | 'failed' | 'unverified' | 'cancelled';
 
+export interface TokenEvent extends TaskEvent {
+  text: string;
+  purpose: string;
+}
+
 export interface DoneEvent extends TaskEvent {
   outcome: Outcome;
   reason?: string;
@@ -87,6 +92,8 @@ export interface TaskStartParams {
   workspace?: string;
   check?: string;
   model?: string;
+  /** Only sent when the server advertises Max Mode (capabilities.experimental.mimo.maxMode). */
+  maxMode?: boolean;
 }
 
 export interface TaskStartResult {
@@ -104,6 +111,8 @@ export interface Hunk {
   old: string[];
   new: string[];
   state: 'pending' | 'accepted' | 'rejected';
+  /** 0-based line of the hunk's new lines in the open buffer (else on disk); null: not found (a conflict). */
+  currentLine?: number | null;
 }
 
 export interface ReviewFile {

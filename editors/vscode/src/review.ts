@@ -1,26 +1,13 @@
-// Review Changes: QuickPick of the task's hunks with Accept / Reject per hunk; Accept All / Reject All.
+// Review Hunk List: a QuickPick of the task's pending hunks, each with a preview and Accept / Reject / Skip.
+// (The inline review in the editor is in inlineReview.ts; both send the same mimo.review.* requests.)
 import * as vscode from 'vscode';
-import type { MimoClient } from './client.js';
 import type { DiffDocuments } from './checkpointsView.js';
-import { Commands, type ReviewDecisionResult, type ReviewGetResult } from './protocol.js';
+import type { InlineReview } from './inlineReview.js';
+import { Commands, type ReviewGetResult } from './protocol.js';
 import { hunkChoices, hunkPreview } from './reviewModel.js';
+import type { MimoClient } from './client.js';
 
-function report(verb: string, r: ReviewDecisionResult): void {
-  const msg = `MiMo: ${verb} ${r.decided.length} hunk(s)`;
-  if (r.conflicts.length) {
-    void vscode.window.showWarningMessage(`${msg}; ${r.conflicts.length} conflict(s): ${r.conflicts.map((c) => `${c.path}: ${c.reason}`).join('; ')}`);
-  } else {
-    void vscode.window.showInformationMessage(msg);
-  }
-}
-
-export async function decideAll(client: MimoClient, taskId: string, verdict: 'accept' | 'reject'): Promise<void> {
-  const method = verdict === 'accept' ? Commands.reviewAccept : Commands.reviewReject;
-  const r = await client.execute<ReviewDecisionResult>(method, { taskId });
-  report(verdict === 'accept' ? 'accepted' : 'rejected', r);
-}
-
-export async function reviewChanges(client: MimoClient, taskId: string, docs: DiffDocuments): Promise<void> {
+export async function reviewHunkList(client: MimoClient, inline: InlineReview, taskId: string, docs: DiffDocuments): Promise<void> {
   for (;;) {
     const review = await client.execute<ReviewGetResult>(Commands.reviewGet, { taskId });
     const choices = hunkChoices(review);
@@ -38,9 +25,8 @@ export async function reviewChanges(client: MimoClient, taskId: string, docs: Di
     if (hunk) await docs.open(`${c.path}-${c.hunkId}`, hunkPreview(c.path, hunk));
     const action = await vscode.window.showQuickPick(['Accept', 'Reject', 'Skip'], { title: c.label, placeHolder: 'Accept or reject this hunk' });
     if (action === 'Accept' || action === 'Reject') {
-      const method = action === 'Accept' ? Commands.reviewAccept : Commands.reviewReject;
-      const r = await client.execute<ReviewDecisionResult>(method, { taskId, hunkIds: [c.hunkId] });
-      report(action === 'Accept' ? 'accepted' : 'rejected', r);
+      await inline.refresh(taskId);
+      await inline.decide(action === 'Accept' ? 'accept' : 'reject', c.path, [c.hunkId]);
     } else if (!action) {
       return;
     }

@@ -1,5 +1,6 @@
 // Loads the bundled dist/extension.js with a stub `vscode` module and checks that activate() registers
-// every command that package.json contributes, plus the two views and the diff document provider.
+// every command that package.json contributes, plus the two views, the diff document provider and the
+// inline-review CodeLens provider.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import Module from 'node:module';
@@ -8,7 +9,9 @@ import { test } from 'node:test';
 
 const ROOT = resolve(__dirname, '..', '..');
 
-function stubVscode(log: { commands: string[]; views: string[]; schemes: string[] }): unknown {
+type Log = { commands: string[]; views: string[]; schemes: string[]; codeLens: unknown[] };
+
+function stubVscode(log: Log): unknown {
   const handler: ProxyHandler<any> = {
     get(target, prop) {
       if (prop === 'then') return undefined;
@@ -27,13 +30,19 @@ function stubVscode(log: { commands: string[]; views: string[]; schemes: string[
   const vs = deep();
   // esbuild's ESM interop copies only the module's own keys: create the ones the extension imports
   for (const k of ['EventEmitter', 'Disposable', 'TreeItem', 'TreeItemCollapsibleState', 'ThemeIcon', 'Uri', 'Range',
-    'StatusBarAlignment', 'ProgressLocation', 'window', 'workspace', 'commands', 'languages']) void vs[k];
+    'StatusBarAlignment', 'ProgressLocation', 'window', 'workspace', 'commands', 'languages', 'OverviewRulerLane', 'ThemeColor',
+    'CodeLens', 'TextEditorRevealType', 'MarkdownString']) void vs[k];
   vs.commands.registerCommand = (name: string) => {
     log.commands.push(name);
     return { dispose() {} };
   };
   vs.window.registerTreeDataProvider = (id: string) => {
     log.views.push(id);
+    return { dispose() {} };
+  };
+  vs.window.createStatusBarItem = () => ({ show() {}, hide() {}, dispose() {} });
+  vs.languages.registerCodeLensProvider = (selector: unknown) => {
+    log.codeLens.push(selector);
     return { dispose() {} };
   };
   vs.workspace.registerTextDocumentContentProvider = (scheme: string) => {
@@ -43,8 +52,8 @@ function stubVscode(log: { commands: string[]; views: string[]; schemes: string[
   return vs;
 }
 
-test('activate registers every contributed command and both views', () => {
-  const log = { commands: [] as string[], views: [] as string[], schemes: [] as string[] };
+test('activate registers every contributed command, both views and the inline-review CodeLens provider', () => {
+  const log: Log = { commands: [], views: [], schemes: [], codeLens: [] };
   const vs = stubVscode(log);
   const M = Module as any;
   const orig = M._load;
@@ -53,7 +62,8 @@ test('activate registers every contributed command and both views', () => {
   };
   try {
     const ext = require(join(ROOT, 'dist', 'extension.js'));
-    ext.activate({ subscriptions: [] });
+    const memento = { get: () => undefined, update: async () => {} };
+    ext.activate({ subscriptions: [], workspaceState: memento });
   } finally {
     M._load = orig;
   }
@@ -62,7 +72,15 @@ test('activate registers every contributed command and both views', () => {
   assert.deepEqual([...log.commands].sort(), contributed);
   assert.deepEqual(log.views.sort(), pkg.contributes.views.mimo.map((v: { id: string }) => v.id).sort());
   assert.deepEqual(log.schemes, ['mimo-diff']);
+  assert.deepEqual(log.codeLens, [{ scheme: 'file' }]);
+  // Palette commands activate the extension; the ones only views and CodeLenses call are hidden there.
+  const hidden = new Set(pkg.contributes.menus.commandPalette.filter((m: { when: string }) => m.when === 'false').map((m: { command: string }) => m.command));
   const activation: string[] = pkg.activationEvents;
-  for (const c of contributed.filter((c) => !c.startsWith('mimo.checkpoints.'))) assert.ok(activation.includes(`onCommand:${c}`), c);
-  for (const c of pkg.contributes.commands) if (!c.command.startsWith('mimo.checkpoints.')) assert.equal(c.category, 'MiMo');
+  for (const c of contributed.filter((c) => !hidden.has(c))) assert.ok(activation.includes(`onCommand:${c}`), c);
+  for (const c of pkg.contributes.commands) assert.equal(c.category, 'MiMo');
+  // Max Mode is offered only when the server advertises it.
+  assert.deepEqual(pkg.contributes.menus.commandPalette.find((m: { command: string }) => m.command === 'mimo.startTaskMaxMode'), {
+    command: 'mimo.startTaskMaxMode',
+    when: 'mimo.maxModeSupported',
+  });
 });

@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import { CheckpointModel } from '../src/checkpointModel.js';
 import { PlanModel } from '../src/planModel.js';
 import type { ReviewGetResult } from '../src/protocol.js';
-import { hunkChoices, hunkPreview, pendingCount } from '../src/reviewModel.js';
+import { hunkChoices, hunkPreview, inlineFiles, lensSpecs, pendingCount, removedNote } from '../src/reviewModel.js';
 import { initializationOptions, launchCommand, startFailureMessage } from '../src/settings.js';
-import { applyEvent, emptyState, statusText } from '../src/taskState.js';
+import { applyEvent, emptyState, startedState, statusText, statusTooltip } from '../src/taskState.js';
 
 const plan = {
   taskId: 't1', seq: 1, kind: 'plan', attempt: 1,
@@ -81,15 +81,65 @@ test('settings: launch command, initializationOptions, how-to-fix message', () =
   assert.match(msg, /How to fix: set "mimo\.pythonPath"/);
 });
 
-test('task state: status bar text follows plan, nodes and done', () => {
+test('task state: status bar text follows plan, nodes, steps, tokens and done', () => {
   let s = emptyState();
   assert.equal(statusText(s), '$(hubot) MiMo');
-  s = applyEvent(s, 'mimo/task/plan', plan);
-  assert.equal(statusText(s), '$(sync~spin) MiMo 0/2');
-  s = applyEvent(s, 'mimo/task/node', { taskId: 't1', nodeId: 'a', status: 'running' });
-  s = applyEvent(s, 'mimo/task/node', { taskId: 't1', nodeId: 'a', status: 'done' });
-  assert.equal(statusText(s), '$(sync~spin) MiMo 1/2');
-  s = applyEvent(s, 'mimo/task/done', { taskId: 't1', outcome: 'unverified', reason: '' });
+  assert.match(statusTooltip(s, 'scripted:/x.json'), /model: scripted:\/x\.json\nindex: unknown/);
+  s = startedState(s, 't1', 'fix it', 'SmolLM2-135M-Instruct');
+  s = applyEvent(s, 'mimo/task/token', { taskId: 't1', seq: 1, text: '{"nodes": [' });
+  s = applyEvent(s, 'mimo/task/plan', { ...plan, seq: 2 });
+  assert.equal(s.goal, 'fix it'); // the plan of the same task keeps what the start said
+  assert.equal(statusText(s), '$(sync~spin) MiMo 0/2 · 0 step(s) · 11 chars');
+  s = applyEvent(s, 'mimo/task/node', { taskId: 't1', seq: 3, nodeId: 'a', status: 'running' });
+  s = applyEvent(s, 'mimo/task/step', { taskId: 't1', seq: 4, nodeId: 'a', step: 1, tool: 'read_file', args: {}, ok: true });
+  s = applyEvent(s, 'mimo/task/token', { taskId: 'other', seq: 9, text: 'xxxxxxxxxxxxxxxxxxxxxxxx' });
+  s = applyEvent(s, 'mimo/task/node', { taskId: 't1', seq: 5, nodeId: 'a', status: 'done' });
+  assert.equal(statusText(s), '$(sync~spin) MiMo 1/2 · 1 step(s) · 11 chars');
+  assert.match(statusTooltip(s), /model: SmolLM2-135M-Instruct/);
+  s = applyEvent(s, 'mimo/task/done', { taskId: 't1', seq: 6, outcome: 'unverified', reason: '', steps: 3 });
   assert.equal(statusText(s), '$(question) MiMo: unverified');
   assert.equal(s.running, false);
+  assert.equal(s.steps, 3);
+  assert.equal(s.lastSeq, 6); // what a reconnecting client asks mimo.task.events for
+  s = { ...s, running: false, interrupted: true };
+  assert.equal(statusText(s), '$(debug-pause) MiMo: interrupted');
+  assert.match(statusTooltip(s), /Resume Task/);
+});
+
+test('inline review: pending hunks placed by currentLine, lenses per hunk, file and task', () => {
+  const review: ReviewGetResult = {
+    files: [
+      {
+        path: 'calc.py', status: 'modified', modifiedSince: false,
+        hunks: [
+          { id: 'h3', header: '@@ -11 +12 @@', oldStart: 11, oldLines: 1, newStart: 12, newLines: 1, old: ['    return a * b\n'], new: ['    return b * a\n'], state: 'pending', currentLine: 11 },
+          { id: 'h1', header: '@@ -1 +1,2 @@', oldStart: 1, oldLines: 1, newStart: 1, newLines: 2, old: ['"""Doc."""\n'], new: ['"""Doc.\n', '"""\n'], state: 'pending', currentLine: 0 },
+          { id: 'h2', header: '@@ -6,2 +7,0 @@', oldStart: 6, oldLines: 2, newStart: 7, newLines: 0, old: ['    x = 1\n', '    y = 2\n'], new: [], state: 'pending', currentLine: 6 },
+          { id: 'h4', header: '@@ -9 +9 @@', oldStart: 9, oldLines: 1, newStart: 9, newLines: 1, old: ['a\n'], new: ['b\n'], state: 'pending', currentLine: null },
+          { id: 'h5', header: '@@ -20 +20 @@', oldStart: 20, oldLines: 1, newStart: 20, newLines: 1, old: ['c\n'], new: ['d\n'], state: 'accepted', currentLine: null },
+        ],
+      },
+      { path: 'notes.md', status: 'added', modifiedSince: false, hunks: [{ id: 'n1', header: '@@ -0,0 +1 @@', oldStart: 0, oldLines: 0, newStart: 1, newLines: 1, old: [], new: ['# n\n'], state: 'pending', currentLine: 0 }] },
+      { path: 'done.py', status: 'modified', modifiedSince: false, hunks: [{ id: 'd1', header: '@@', oldStart: 1, oldLines: 1, newStart: 1, newLines: 1, old: ['x\n'], new: ['y\n'], state: 'rejected', currentLine: null }] },
+    ],
+  };
+  const files = inlineFiles(review);
+  assert.deepEqual(files.map((f) => [f.path, f.hunks.map((h) => [h.hunkId, h.line]), f.unplaced]), [
+    ['calc.py', [['h1', 0], ['h2', 6], ['h3', 11]], 1],
+    ['notes.md', [['n1', 0]], 0],
+  ]);
+  const lenses = lensSpecs(files[0], pendingCount(review), 12);
+  assert.deepEqual(lenses.filter((l) => l.line === 0).map((l) => l.title), [
+    'MiMo: 4 pending change(s) in this file', 'Accept File', 'Reject File', 'Accept All (5)', 'Reject All (5)',
+    '$(check) Accept', '$(discard) Reject',
+  ]);
+  const h3 = lenses.filter((l) => l.args[1] === 'h3');
+  assert.deepEqual(h3.map((l) => [l.line, l.command]), [[11, 'mimo.review.acceptHunk'], [11, 'mimo.review.rejectHunk']]);
+  assert.deepEqual(lenses.find((l) => l.title === 'Reject File')!.args, ['calc.py']);
+  assert.match(lenses.find((l) => l.args[1] === 'h2')!.tooltip, /removal of 2 line/);
+  // a file holding every pending hunk of the task has no task-level lenses
+  assert.equal(lensSpecs(files[1], 1, 1).some((l) => l.command === 'mimo.acceptAll'), false);
+  assert.equal(removedNote(files[0].hunks[2]), 'was: return a * b');
+  assert.equal(removedNote(files[0].hunks[1]), 'was: x = 1 (+1 more line(s))');
+  assert.equal(removedNote(files[1].hunks[0]), '');
 });
