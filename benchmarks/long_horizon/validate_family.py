@@ -19,6 +19,7 @@ import fnmatch
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -83,13 +84,19 @@ def _env() -> dict:
 
 
 def _run(workdir: Path, command: str, timeout: float) -> tuple[bool, str]:
+    """Run command in its own process group, so a timeout kills its children too."""
+    proc = subprocess.Popen(command, shell=True, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=_env(), start_new_session=True)
     try:
-        proc = subprocess.run(command, shell=True, cwd=workdir, capture_output=True, text=True,
-                              timeout=timeout, env=_env())
+        out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.communicate()
         return False, f"timed out after {timeout:g}s: {command}"
-    out = (proc.stdout + proc.stderr).strip()
-    return proc.returncode == 0, f"exit {proc.returncode}: {command}\n{out[-2000:]}"
+    return proc.returncode == 0, f"exit {proc.returncode}: {command}\n{out.strip()[-2000:]}"
 
 
 def apply_step(workdir: Path, step: dict) -> tuple[bool, str]:
