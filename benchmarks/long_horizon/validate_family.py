@@ -6,9 +6,11 @@ Usage: python3 benchmarks/long_horizon/validate_family.py [--strict] FILE [FILE.
 copy of `files`: the goal must fail at the start; each node's steps are applied in topological
 order, the node's checks must pass after it, and the goal must pass at the end. It replays two
 topological orders (first ready node first, then last ready node first), so a node whose steps rely
-on a node it does not depend on is caught. It returns a list of
-problems (empty = valid). With strict=True (CLI: --strict) a reference `run_command` step that exits
-non-zero is a problem too.
+on a node it does not depend on is caught. It returns a list of problems (empty = valid). With
+strict=True (CLI: --strict) a reference `run_command` step that exits non-zero is a problem too.
+A node's `files` globs are matched with fnmatch (`*` also matches `/`). A `not_contains` predicate
+passes for a missing file. Commands run with `sh` in the workspace, PYTHONDONTWRITEBYTECODE=1,
+in their own process group (a timeout kills their children too).
 
 Helpers for other code: load_family, topo_nodes, apply_step, check_passes. Stdlib only.
 """
