@@ -481,6 +481,13 @@ T_MODELS = TEST_PRELUDE + dedent('''
                                                               "date_style"]
     m = Message("x@y", "s", "b")
     assert (m.to, m.subject, m.body) == ("x@y", "s", "b")
+    for obj, field in ((s, "sender"), (m, "to")):
+        try:
+            setattr(obj, field, "other")
+        except dataclasses.FrozenInstanceError:
+            pass
+        else:
+            raise AssertionError(f"{type(obj).__name__} must be frozen")
     print("ok: models")
     ''')
 
@@ -652,7 +659,7 @@ T_CLI = TEST_PRELUDE + dedent('''
     assert call("domains")[1] == "example.nl\\t1\\nexample.org\\t2\\nnavy.example.mil\\t1\\n"
     assert call("whoami") == (0, "noreply@example.org\\n")
     root = Path(__file__).resolve().parent.parent
-    proc = subprocess.run([sys.executable, "-B", "-m", "app.cli", "show", "3"], cwd=root, capture_output=True,
+    proc = subprocess.run([sys.executable, "-S", "-B", "-m", "app.cli", "show", "3"], cwd=root, capture_output=True,
                           text=True)
     assert proc.returncode == 0 and proc.stdout == "Grace Hopper joined 2022-01-09\\n", proc.stdout + proc.stderr
     print("ok: cli")

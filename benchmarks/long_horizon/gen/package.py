@@ -227,7 +227,7 @@ ACCEPTANCE = TEST_PRELUDE + dedent('''
         assert cli("import", str(csv_path)) == (0, "imported 1\\n", "")
         code, out, err = cli("import", str(csv_path))
         assert code == 1 and "DEF-010" in err and len(store.load(path)) == 4
-        proc = subprocess.run([sys.executable, "-B", "-m", "inventory", "--file", str(path), "show", "DEF-010"],
+        proc = subprocess.run([sys.executable, "-S", "-B", "-m", "inventory", "--file", str(path), "show", "DEF-010"],
                               capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
         assert proc.returncode == 0 and proc.stdout.splitlines()[-1] == "tags: parts, steel", proc.stdout + proc.stderr
     print("ok: acceptance")
@@ -512,6 +512,7 @@ CSV_IMPORT = dedent('''
 CLI = dedent('''
     """Command line: python3 -m inventory [--file PATH] COMMAND ... (see SPEC.md)."""
     import argparse
+    import functools
     import sys
 
     from inventory import __version__, csvio, models, ops, report, search, store
@@ -526,6 +527,7 @@ CLI = dedent('''
         return fn
 
 
+    @functools.cache  # built once per process; parse_args does not change it
     def build_parser():
         parser = argparse.ArgumentParser(prog="inventory", description="Keep track of stock in a JSON file.")
         parser.add_argument("--file", default="inventory.json", help="the inventory file (default: inventory.json)")
@@ -609,7 +611,7 @@ CLI_TEST = test_file("cli", '''
 
     def test_module_entry_point():
         root = Path(__file__).resolve().parent.parent
-        proc = subprocess.run([sys.executable, "-B", "-m", "inventory", "--version"], cwd=root, capture_output=True,
+        proc = subprocess.run([sys.executable, "-S", "-B", "-m", "inventory", "--version"], cwd=root, capture_output=True,
                               text=True)
         assert proc.returncode == 0 and proc.stdout == "inventory 0.1.0\\n", proc.stdout + proc.stderr
     ''').replace('print("ok: cli")', 'TMP.cleanup()\n    print("ok: cli")')
