@@ -276,3 +276,16 @@ def test_bench_cli_writes_the_documented_json(tmp_path: Path):
         assert key in data
     assert set(data["baseline"]) >= {"completion_rate", "avg_steps_before_failure", "recovery_rate"}
     assert "complete" in run.stdout  # the table
+
+
+def test_small_families_are_valid_and_a_corrupted_one_is_not(tmp_path: Path):
+    from mimo_lsp.bench.family import validate_family
+
+    for name in ("small_functions.json", "small_migration.json"):
+        assert validate_family(SMALL.parent / name) == []
+    family = json.loads(SMALL.read_text())
+    edit = next(s for n in family["nodes"] for s in n["steps"] if s["tool"] == "edit_file")
+    edit["replace"] = edit["replace"].replace("max(", "min(", 1)  # a wrong value the tests must catch
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(family))
+    assert validate_family(bad)

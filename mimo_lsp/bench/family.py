@@ -1,14 +1,16 @@
 """Validate a long-horizon task family (FORMAT.md, version 1).
 
-Usage: python3 benchmarks/long_horizon/validate_family.py [--strict] FILE [FILE...]
+Usage: python3 benchmarks/long_horizon/validate_family.py [--strict] FILE [FILE...]  (or mimo_lsp/bench/family.py)
 
 `validate_family(path)` checks the JSON shape, then replays the reference solution in a temporary
 copy of `files`: the goal must fail at the start; each node's steps are applied in topological
 order, the node's checks must pass after it, and the goal must pass at the end. It replays two
 topological orders (first ready node first, then last ready node first), so a node whose steps rely
-on a node it does not depend on is caught. It returns a list of
-problems (empty = valid). With strict=True (CLI: --strict) a reference `run_command` step that exits
-non-zero is a problem too.
+on a node it does not depend on is caught. It returns a list of problems (empty = valid). With
+strict=True (CLI: --strict) a reference `run_command` step that exits non-zero is a problem too.
+A node's `files` globs are matched with fnmatch (`*` also matches `/`). A `not_contains` predicate
+passes for a missing file. Commands run with `sh` in the workspace, PYTHONDONTWRITEBYTECODE=1,
+in their own process group (a timeout kills their children too).
 
 Helpers for other code: load_family, topo_nodes, apply_step, check_passes. Stdlib only.
 """
@@ -19,6 +21,7 @@ import fnmatch
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -83,13 +86,19 @@ def _env() -> dict:
 
 
 def _run(workdir: Path, command: str, timeout: float) -> tuple[bool, str]:
+    """Run command in its own process group, so a timeout kills its children too."""
+    proc = subprocess.Popen(command, shell=True, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=_env(), start_new_session=True)
     try:
-        proc = subprocess.run(command, shell=True, cwd=workdir, capture_output=True, text=True,
-                              timeout=timeout, env=_env())
+        out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.communicate()
         return False, f"timed out after {timeout:g}s: {command}"
-    out = (proc.stdout + proc.stderr).strip()
-    return proc.returncode == 0, f"exit {proc.returncode}: {command}\n{out[-2000:]}"
+    return proc.returncode == 0, f"exit {proc.returncode}: {command}\n{out.strip()[-2000:]}"
 
 
 def apply_step(workdir: Path, step: dict) -> tuple[bool, str]:
