@@ -10,7 +10,8 @@ Metrics, per run (see docs/benchmarks.md):
 - avg_steps_before_failure: mean number of executed steps per task, where a completed task counts all
   its steps and a failed one the steps until it stopped;
 - recovery_rate: injected errors recovered / injected errors. An error is recovered when the node it
-  happened in passes its reference checks at the end (plan and judge errors: when the task completes);
+  happened in passes its reference checks at the end (plan and judge errors: when the task completes),
+  except a premature "finish" the run ended on, which is never recovered;
 - premature_stop_rejections: finishes rejected by node checks plus stops rejected by the goal checks;
 - model_calls, tokens (prompt + completion), checkpoint_ms_per_step (median per-step time spent in the
   agent's journal/checkpoint/audit path, i.e. step time minus tool time).
@@ -136,7 +137,14 @@ def _run_task(family_path: str, seed: int, p: float, mode: str, work_root: str,
     row["completed"] = verdict["completed"]
     errors = getattr(model, "errors", [])
     row["errors"] = len(errors)
-    row["recovered"] = sum(1 for e in errors if verdict["node_ok"].get(e["node"], verdict["completed"]))
+    last_call = getattr(model, "calls", 0)
+
+    def recovered(e: dict[str, Any]) -> bool:
+        if e["kind"] == "premature_done" and e["call"] == last_call:
+            return False  # the run ended on it: nothing recovered, whatever the files say
+        return verdict["node_ok"].get(e["node"], verdict["completed"])
+
+    row["recovered"] = sum(1 for e in errors if recovered(e))
     row["error_kinds"] = {k: sum(1 for e in errors if e["kind"] == k) for k in sorted({e["kind"] for e in errors})}
     row["model_calls"] = getattr(model, "calls", row.get("stats", {}).get("model_calls", 0))
     row["tokens"] = getattr(model, "prompt_tokens", 0) + getattr(model, "completion_tokens", 0)
