@@ -1,4 +1,4 @@
-"""Validate a long-horizon task family (FORMAT.md, version 1).
+"""Validate a long-horizon task family (format version 1, docs/benchmarks.md).
 
 Usage: python3 benchmarks/long_horizon/validate_family.py [--strict] FILE [FILE...]  (or mimo_lsp/bench/family.py)
 

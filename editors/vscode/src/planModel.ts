@@ -37,7 +37,7 @@ export class PlanModel {
       this.order = plan.nodes.map((n) => n.id);
       this.nodes.clear();
       for (const n of plan.nodes) {
-        this.nodes.set(n.id, { title: n.title, dependsOn: n.dependsOn ?? [], status: 'pending', detail: n.expectedOutput ?? '' });
+        this.nodes.set(n.id, { title: n.title, dependsOn: n.dependsOn ?? [], status: n.status ?? 'pending', detail: n.expectedOutput ?? '' });
       }
       return true;
     }

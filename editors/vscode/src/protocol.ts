@@ -36,6 +36,10 @@ export interface PlanNode {
   title: string;
   dependsOn: string[];
   expectedOutput?: string;
+  /** Present since plans can be revised: a replanned DAG keeps done nodes as 'done'. */
+  status?: NodeStatus;
+  files?: string[];
+  maxSteps?: number | null;
 }
 
 export interface PlanEvent extends TaskEvent {

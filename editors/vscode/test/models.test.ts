@@ -34,6 +34,19 @@ test('plan model: plan then node statuses give icons in topological order', () =
   assert.equal(m.items()[0].status, 'pending');
 });
 
+test('plan model: a revised plan (attempt 2) keeps done nodes done and adds the new ones', () => {
+  const m = new PlanModel();
+  m.apply('mimo/task/plan', plan);
+  m.apply('mimo/task/node', { taskId: 't1', seq: 2, kind: 'node', nodeId: 'a', status: 'done', detail: 'read it' });
+  m.apply('mimo/task/node', { taskId: 't1', seq: 3, kind: 'node', nodeId: 'b', status: 'failed', detail: 'loop' });
+  m.apply('mimo/task/plan', {
+    taskId: 't1', seq: 4, kind: 'plan', attempt: 2,
+    nodes: [{ ...plan.nodes[0], status: 'done' }, { id: 'b2', title: 'Fix differently', dependsOn: ['a'], status: 'pending' }],
+  });
+  assert.equal(m.attempt, 2);
+  assert.deepEqual(m.items().map((i) => [i.id, i.status]), [['a', 'done'], ['b2', 'pending']]);
+});
+
 test('checkpoint model: labels, dedup, reset on a new task', () => {
   const m = new CheckpointModel();
   const cp = { taskId: 't1', seq: 5, kind: 'checkpoint', checkpointId: 7, nodeId: 'b', step: 2, files: ['calc.py'], diff: '--- a\n+++ b\n' };
