@@ -289,3 +289,34 @@ def test_small_families_are_valid_and_a_corrupted_one_is_not(tmp_path: Path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(family))
     assert validate_family(bad)
+
+
+def test_resume_after_a_retry_replays_the_rollback_and_later_rollbacks_stay_exact(calc_workspace: Path):
+    from mimo_lsp.agent.executor import TaskCancelled
+    from mimo_lsp.checkpoints.journal import CheckpointJournal
+
+    replies = [{"nodes": [node("fix", checks=[ADD_CHECK], max_steps=2)]},
+               step("edit_file", path="calc.py", search="return a - b", replace="return b - a"),
+               step("finish", summary="done"),                      # rejected; budget spent -> rollback 1
+               step("write_file", path="junk.txt", content="junk\n"),
+               step("finish", summary="done"),                      # rejected; budget spent -> rollback 2
+               EDIT_ADD, step("finish", summary="fixed")]
+
+    class CancelAt(ScriptedChatModel):
+        def complete(self, messages, **kw):
+            if self._next == 4:  # attempt 2 is under way, rollback 1 is journaled: the process "dies" here
+                raise TaskCancelled()
+            return super().complete(messages, **kw)
+
+    first = AgentTask("fix add", calc_workspace, CancelAt(replies), settings(), lambda e: None, confirm=YES)
+    assert first.run().outcome == "cancelled"
+    resumed = AgentTask("", calc_workspace, ScriptedChatModel(replies), settings(), lambda e: None,
+                        task_id=first.task_id, resume=True, confirm=YES)
+    result = resumed.run()
+    assert result.outcome == "unverified", result.reason
+    assert FIXED in (calc_workspace / "calc.py").read_text() and not (calc_workspace / "junk.txt").exists()
+    journal = CheckpointJournal(calc_workspace / ".mimo" / "journal.sqlite")
+    rollbacks = [a for a in journal.actions(first.task_id) if a.tool == "restore"]
+    journal.close()
+    assert [a.node_id for a in rollbacks] == ["fix", "fix"], "one journaled rollback per failed attempt"
+    assert rollbacks[1].args["checkpoint_id"] == rollbacks[0].id, "attempt 2 started from rollback 1"

@@ -166,7 +166,7 @@ class Orchestrator:
             line = f"attempt {number} ({out.kind}): {out.detail}"
             if out.trail:
                 line += " | last steps: " + " / ".join(out.trail[-3:])
-            line += t._rollback_node(start)
+            line += t._rollback_node(start, node.id)
             failures.append(line)
             hist.failures.append(f"{out.kind}: {out.detail}")
             t.memory.add("failure", f"{node.title}: {line[:500]}", t.task_id, node.id)

@@ -255,7 +255,8 @@ class AgentTask:
             persisted = self.tracker.states()
             recorded = self.journal.model_calls(self.task_id)
             self.replay = ActionReplay([a for a in self.journal.actions(self.task_id, include_abandoned=False)
-                                        if a.state == "done" and a.tool not in AGENT_TOOLS_EXCLUDED])
+                                        if a.state == "done" and (a.tool not in AGENT_TOOLS_EXCLUDED or
+                                                                  (a.tool == "restore" and a.node_id != "-"))])
             self.journal.update_task(self.task_id, status="running")
         else:
             recorded = []
@@ -383,14 +384,23 @@ class AgentTask:
             self._states_saved_after_capture = True
         self._record_external(*self.tracker.prepare_command())
 
-    def _rollback_node(self, checkpoint_id: int) -> str:
-        """Failed node: its files back to the checkpoint before it (unless replaying: already journaled)."""
-        if not self.settings.agent.rollback_failed_nodes or self.replay or self.cancel_event.is_set():
+    def _rollback_node(self, checkpoint_id: int, node_id: str = "-") -> str:
+        """Failed node attempt: its files back to the checkpoint before it. The rollback is journaled as a
+        restore naming the node; a resumed task takes it from the journal instead of restoring again."""
+        if not self.settings.agent.rollback_failed_nodes or self.cancel_event.is_set():
             return ""
+        args = {"checkpoint_id": checkpoint_id, "mode": "files"}
+        recorded = self.replay.take(self.steps, "restore", args) if self.replay else None
+        if recorded is not None:
+            self.last_action_id = recorded.id
+            n = len(recorded.changes)
+            return f"; rolled back {n} file(s) to checkpoint {checkpoint_id}" if n else ""
         report = restore_files(self.task_id, checkpoint_id, "files", self.journal, self.tracker, self.blobs,
-                               step=self.steps)
+                               step=self.steps, node_id=node_id)
         for path in report.restored:  # what the model read of these files is stale now
             self.tools.read_hashes.pop(str(self.workspace / path), None)
+        if report.action_id is not None:  # the rollback is the latest checkpoint: a retry starts from it
+            self.last_action_id = report.action_id
         if not report.restored and not report.conflicts:
             return ""
         note = f"; rolled back {len(report.restored)} file(s) to checkpoint {checkpoint_id}"

@@ -140,9 +140,11 @@ def _run_task(family_path: str, seed: int, p: float, mode: str, work_root: str,
     last_call = getattr(model, "calls", 0)
 
     def recovered(e: dict[str, Any]) -> bool:
+        if verdict["completed"]:
+            return True
         if e["kind"] == "premature_done" and e["call"] == last_call:
             return False  # the run ended on it: nothing recovered, whatever the files say
-        return verdict["node_ok"].get(e["node"], verdict["completed"])
+        return verdict["node_ok"].get(e["node"], False)
 
     row["recovered"] = sum(1 for e in errors if recovered(e))
     row["error_kinds"] = {k: sum(1 for e in errors if e["kind"] == k) for k in sorted({e["kind"] for e in errors})}

@@ -58,7 +58,8 @@ def images_at(actions: list[ActionRecord], checkpoint_id: int) -> tuple[dict[str
 
 
 def restore_files(task_id: str, checkpoint_id: int, mode: RestoreMode, journal: CheckpointJournal,
-                  tracker: WorkspaceTracker, blobs: BlobStore, step: int = 0) -> RestoreReport:
+                  tracker: WorkspaceTracker, blobs: BlobStore, step: int = 0, node_id: str = "-") -> RestoreReport:
+    """`node_id` names the plan node whose failed attempt this undoes ("-" = a user's restore)."""
     report = RestoreReport(task_id=task_id, checkpoint_id=checkpoint_id, mode=mode)
     actions = journal.actions(task_id)
     if checkpoint_id and not any(a.id == checkpoint_id and a.state == "done" for a in actions):
@@ -90,7 +91,7 @@ def restore_files(task_id: str, checkpoint_id: int, mode: RestoreMode, journal: 
     summary = f"restored {len(report.restored)} file(s) to checkpoint {checkpoint_id}"
     if report.conflicts:
         summary += f"; {len(report.conflicts)} conflict(s) left alone: " + ", ".join(c.path for c in report.conflicts)
-    report.action_id = journal.record_action(task_id, step, "-", RESTORE_TOOL,
+    report.action_id = journal.record_action(task_id, step, node_id, RESTORE_TOOL,
                                              {"checkpoint_id": checkpoint_id, "mode": mode}, "", summary,
                                              changes, states)
     return report

@@ -68,6 +68,12 @@ def bwrap_works() -> str | None:
 PIDS_CGROUP_ROOT = Path("/sys/fs/cgroup/pids")  # cgroup v1 pids controller, writable when we are root
 
 
+def _owner_alive(name: str) -> bool:
+    """`cmd-PID-RANDOM`: is PID still running? (Another process's fresh, still empty group must stay.)"""
+    parts = name.split("-")
+    return len(parts) == 3 and parts[1].isdigit() and os.path.exists(f"/proc/{parts[1]}")
+
+
 def _pids_cgroup(limit: int) -> Path | None:
     """A fresh pids cgroup capped at `limit` tasks, or None where cgroups are not ours to use.
 
@@ -76,8 +82,8 @@ def _pids_cgroup(limit: int) -> Path | None:
     base = PIDS_CGROUP_ROOT / "mimo"
     try:
         base.mkdir(exist_ok=True)
-        for stale in base.iterdir():  # groups of earlier commands, empty by now
-            if stale.is_dir():
+        for stale in base.iterdir():  # groups left by processes that died (a live one cleans its own)
+            if stale.is_dir() and not _owner_alive(stale.name):
                 try:
                     stale.rmdir()
                 except OSError:
