@@ -161,7 +161,7 @@ def test_failed_attempt_is_rolled_back_and_retried_differently(calc_workspace: P
     result = task.run()
     assert result.outcome == "unverified" and result.stats["retries"] == 1
     second = model.prompts[3][1].content
-    assert "Attempt 2." in second and "DIFFERENT approach" in second and "step budget of 2 exhausted" in second
+    assert "Attempt 2." in second and "DIFFERENT approach" in second and "checks still failing when the step budget of 2 ran out" in second
     assert "return b - a" in second, "the failed attempt's steps are in the prompt"
     # The second attempt started from the rolled-back file: its edit of `return a - b` succeeded.
     assert [e.ok for e in events if e.kind == "step"] == [True, False, True, True]
@@ -320,3 +320,27 @@ def test_resume_after_a_retry_replays_the_rollback_and_later_rollbacks_stay_exac
     journal.close()
     assert [a.node_id for a in rollbacks] == ["fix", "fix"], "one journaled rollback per failed attempt"
     assert rollbacks[1].args["checkpoint_id"] == rollbacks[0].id, "attempt 2 started from rollback 1"
+
+
+async def test_lessons_survive_a_server_restart(calc_workspace: Path, tmp_path: Path):
+    from tests.lsp_client import start_client, stop_client
+
+    (calc_workspace / ".mimo").mkdir(exist_ok=True)
+    (calc_workspace / ".mimo" / "config.toml").write_text('[memory]\nembedder = "hashing"\n')
+    script = write_script(tmp_path / "s.json", [
+        {"nodes": [node("fix", checks=[ADD_CHECK])]}, step("finish", summary="done"), EDIT_ADD,
+        step("finish", summary="changed a - b into a + b")])
+    client = await start_client(calc_workspace)
+    try:
+        started = await client.command("mimo.task.start", {"goal": "fix add", "model": script})
+        done = await client.wait_done(started["taskId"])
+        assert done["outcome"] == "unverified" and done["stats"]["nodeRejections"] == 1
+    finally:
+        await stop_client(client)
+    client = await start_client(calc_workspace)  # a new server process
+    try:
+        listed = await client.command("mimo.lessons.list", {})
+    finally:
+        await stop_client(client)
+    assert [lesson["taskId"] for lesson in listed["lessons"]] == [started["taskId"]]
+    assert "finish rejected" in listed["lessons"][0]["text"]

@@ -122,6 +122,9 @@ class NodeRunner:
             turns.append(Turn(step.model_dump_json(), f"Observation ({status}):\n{result.output}", line))
             if i % self.summary_every == 0:
                 progress = self.progress(node, trail)
+        if rejections:
+            return NodeOutcome(False, f"checks still failing when the step budget of {budget} ran out", budget,
+                               "checks", rejections, trail)
         return NodeOutcome(False, f"step budget of {budget} exhausted", budget, "budget", rejections, trail)
 
     @staticmethod
