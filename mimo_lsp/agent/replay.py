@@ -34,6 +34,7 @@ class JournaledModel:
         self._replay = list(recorded)
         self.replayed = 0
         self.calls = 0  # model calls so far, replayed ones included: the journal's sequence
+        self.tokens = 0  # prompt + completion tokens of the live calls (the model's own count when it gives one)
         self.last_input_digest = ""  # of the messages of the latest call (for the audit trail)
 
     @property
@@ -61,6 +62,8 @@ class JournaledModel:
         out = live.complete(messages, schema=schema, max_tokens=max_tokens, temperature=temperature,
                             on_token=on_token)
         self.calls += 1
+        self.tokens += (out.prompt_tokens or sum(live.count_tokens(m.content) for m in messages)) + (
+            out.completion_tokens or live.count_tokens(out.text))
         self.journal.record_model_call(self.task_id, self.calls, role,
                                        json.dumps({"text": out.text, "finish_reason": out.finish_reason}))
         return out

@@ -328,6 +328,7 @@ class AgentTask:
     def stats(self) -> dict[str, int]:
         out = dict(getattr(getattr(self, "orchestrator", None), "stats", {}))
         out["model_calls"] = self.model.calls if self.model is not None else 0
+        out["tokens"] = self.model.tokens if self.model is not None else 0
         return out
 
     # -- checks (journaled, so a resumed task sees the same verdicts) ------------------------

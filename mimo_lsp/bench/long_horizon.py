@@ -135,7 +135,7 @@ def _run_task(family_path: str, seed: int, p: float, mode: str, work_root: str,
     row["seconds"] = round(time.perf_counter() - t0, 3)
     verdict = evaluate(family, order, ws)
     row["completed"] = verdict["completed"]
-    errors = getattr(model, "errors", [])
+    errors = oracle.errors if model is oracle else []
     row["errors"] = len(errors)
     last_call = getattr(model, "calls", 0)
 
@@ -148,8 +148,12 @@ def _run_task(family_path: str, seed: int, p: float, mode: str, work_root: str,
 
     row["recovered"] = sum(1 for e in errors if recovered(e))
     row["error_kinds"] = {k: sum(1 for e in errors if e["kind"] == k) for k in sorted({e["kind"] for e in errors})}
-    row["model_calls"] = getattr(model, "calls", row.get("stats", {}).get("model_calls", 0))
-    row["tokens"] = getattr(model, "prompt_tokens", 0) + getattr(model, "completion_tokens", 0)
+    if model is oracle:
+        row["model_calls"] = oracle.calls
+        row["tokens"] = oracle.prompt_tokens + oracle.completion_tokens
+    else:  # a real model: the agent's own count (the baseline's calls are not counted)
+        row["model_calls"] = row.get("stats", {}).get("model_calls", 0)
+        row["tokens"] = row.get("stats", {}).get("tokens", 0)
     shutil.rmtree(ws, ignore_errors=True)
     return row
 
@@ -170,7 +174,8 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "tasks": len(rows),
         "completion_rate": round(sum(r["completed"] for r in rows) / len(rows), 4),
         "avg_steps_before_failure": round(statistics.fmean(r["steps"] for r in rows), 1),
-        "recovery_rate": round(sum(r["recovered"] for r in rows) / errors, 4) if errors else 1.0,
+        # No injected error, nothing to recover (a real model's errors are not labelled): null.
+        "recovery_rate": round(sum(r["recovered"] for r in rows) / errors, 4) if errors else None,
         "injected_errors": errors,
         "premature_stop_rejections": sum(r["rejections"] for r in rows),
         "model_calls": sum(r["model_calls"] for r in rows),
@@ -202,7 +207,8 @@ def run_benchmark(family_path: Path, seeds: int, p: float, baseline: bool = Fals
                     if progress:
                         progress(_line(row))
     agent = summarize([r for r in rows if r["mode"] == "agent"])
-    out: dict[str, Any] = {"family": family["name"], "p": p, "model": model_spec or "noisy-oracle", **agent,
+    out: dict[str, Any] = {"family": family["name"], "p": None if model_spec else p,
+                           "model": model_spec or "noisy-oracle", **agent,
                            "baseline": None}
     if baseline:
         base = summarize([r for r in rows if r["mode"] == "baseline"])
@@ -217,6 +223,10 @@ def _line(row: dict[str, Any]) -> str:
             f"errors={row['errors']:3} completed={row['completed']} ({row['seconds']:.1f}s)")
 
 
+def _pct(x: float | None, width: int) -> str:
+    return f"{x:>{width}.1%}" if x is not None else f"{'n/a':>{width}}"
+
+
 def table(results: list[dict[str, Any]]) -> str:
     head = (f"{'family':18} {'p':>5} {'tasks':>5} | {'complete':>8} {'steps':>6} {'recover':>7} {'rejects':>7} "
             f"{'calls':>7} {'tokens':>9} {'cp ms':>6} | {'base cmpl':>9} {'base steps':>10} {'base rec':>8}")
@@ -224,11 +234,12 @@ def table(results: list[dict[str, Any]]) -> str:
     for r in results:
         b = r.get("baseline") or {}
         lines.append(
-            f"{r['family'][:18]:18} {r['p']:>5} {r['tasks']:>5} | {r['completion_rate']:>8.1%} "
-            f"{r['avg_steps_before_failure']:>6} {r['recovery_rate']:>7.1%} {r['premature_stop_rejections']:>7} "
-            f"{r['model_calls']:>7} {r['tokens']:>9} {r['checkpoint_ms_per_step'] or 0:>6.2f} | "
-            + (f"{b['completion_rate']:>9.1%} {b['avg_steps_before_failure']:>10} {b['recovery_rate']:>8.1%}" if b
-               else f"{'-':>9} {'-':>10} {'-':>8}"))
+            f"{r['family'][:18]:18} {r['p'] if r['p'] is not None else 'model':>5} {r['tasks']:>5} | "
+            f"{_pct(r['completion_rate'], 8)} {r['avg_steps_before_failure']:>6} {_pct(r['recovery_rate'], 7)} "
+            f"{r['premature_stop_rejections']:>7} {r['model_calls']:>7} {r['tokens']:>9} "
+            f"{r['checkpoint_ms_per_step'] or 0:>6.2f} | "
+            + (f"{_pct(b['completion_rate'], 9)} {b['avg_steps_before_failure']:>10} {_pct(b['recovery_rate'], 8)}"
+               if b else f"{'-':>9} {'-':>10} {'-':>8}"))
     return "\n".join(lines)
 
 
