@@ -9,7 +9,8 @@ Commands (client -> server, `workspace/executeCommand`, `arguments: [PARAMS]`):
   mimo.task.status  TaskStatusParams -> TaskStatusResult  one task (taskId) or all tasks of this server
   mimo.task.events  TaskEventsParams -> TaskEventsResult  replay a task's notifications after `afterSeq`
   mimo.task.resume  TaskResumeParams -> TaskStartResult   continue an interrupted/cancelled/restored task
-  mimo.index.search IndexSearchParams -> IndexSearchResult semantic search over the workspace index
+  mimo.index.search IndexSearchParams -> IndexSearchResult hybrid search over the workspace index (filters, mode)
+  mimo.index.status IndexStatusParams -> IndexStatusResult files, chunks, pending, errors, last update
   mimo.checkpoint.list    CheckpointListParams    -> CheckpointListResult   a task's checkpoints
   mimo.checkpoint.diff    CheckpointDiffParams    -> CheckpointDiffResult   unified diff, checkpoint -> checkpoint|worktree
   mimo.checkpoint.restore CheckpointRestoreParams -> RestoreReport          files / task state / both
@@ -36,6 +37,7 @@ CMD_TASK_STATUS = "mimo.task.status"
 CMD_TASK_EVENTS = "mimo.task.events"
 CMD_TASK_RESUME = "mimo.task.resume"
 CMD_INDEX_SEARCH = "mimo.index.search"
+CMD_INDEX_STATUS = "mimo.index.status"
 CMD_CHECKPOINT_LIST = "mimo.checkpoint.list"
 CMD_CHECKPOINT_DIFF = "mimo.checkpoint.diff"
 CMD_CHECKPOINT_RESTORE = "mimo.checkpoint.restore"
@@ -45,7 +47,7 @@ CMD_AUDIT_GET = "mimo.audit.get"
 CMD_REVIEW_GET = "mimo.review.get"
 CMD_REVIEW_ACCEPT = "mimo.review.accept"
 CMD_REVIEW_REJECT = "mimo.review.reject"
-COMMANDS = (CMD_AUDIT_GET, CMD_REVIEW_GET, CMD_REVIEW_ACCEPT, CMD_REVIEW_REJECT, CMD_TASK_START, CMD_TASK_CANCEL, CMD_TASK_STATUS, CMD_TASK_EVENTS, CMD_TASK_RESUME, CMD_INDEX_SEARCH,
+COMMANDS = (CMD_AUDIT_GET, CMD_REVIEW_GET, CMD_REVIEW_ACCEPT, CMD_REVIEW_REJECT, CMD_TASK_START, CMD_TASK_CANCEL, CMD_TASK_STATUS, CMD_TASK_EVENTS, CMD_TASK_RESUME, CMD_INDEX_SEARCH, CMD_INDEX_STATUS,
             CMD_CHECKPOINT_LIST, CMD_CHECKPOINT_DIFF, CMD_CHECKPOINT_RESTORE, CMD_CHECKPOINT_STATS, CMD_CHECKPOINT_GC)
 
 NOTIFY_PREFIX = "mimo/task/"  # + event kind: plan, node, step, checkpoint, token, done
