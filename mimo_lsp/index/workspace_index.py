@@ -172,14 +172,34 @@ class WorkspaceIndex:
         self.warnings.append(message)
         del self.warnings[:-MAX_ERRORS_LISTED]
 
+    def _dim(self) -> int | None:
+        """The embedder's dimension, or None when the model cannot load (recorded as an embedding
+        failure: the index keeps working lexically and by name)."""
+        try:
+            return int(self.embedder.dim)
+        except Exception as exc:
+            self._embed_failed(exc)
+            return None
+
+    def _embed_failed(self, exc: BaseException) -> None:
+        self.embed_failures += 1
+        self.last_embed_error = f"{type(exc).__name__}: {exc}"
+        self._warn(f"embedding failed, {len(self._pending)} chunk(s) wait for a retry: {self.last_embed_error}")
+
+    def _expected_meta(self, dim: int | None) -> dict[str, str]:
+        meta = {"schema": str(SCHEMA_VERSION), "embedder": self._embedder_name()}
+        if dim is not None:
+            meta["dim"] = str(dim)
+        return meta
+
     def _load(self) -> None:
         """Caller holds _lock. A missing, stale or corrupt store yields an empty index (with a warning)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        dim = self._dim()
+        expected = self._expected_meta(dim)
         try:
             self.store = IndexStore(self._db_path)
             meta = self.store.meta()
-            expected = {"schema": str(SCHEMA_VERSION), "embedder": self._embedder_name(),
-                        "dim": str(self.embedder.dim)}
             if meta and any(meta.get(k) != v for k, v in expected.items()):
                 log.info("index in %s is from another schema/embedder; rebuilding", self.data_dir)
                 self.store.reset()
@@ -195,9 +215,9 @@ class WorkspaceIndex:
             self._graph_path.unlink(missing_ok=True)
             self._clear_memory()
             self.store = IndexStore(self._db_path)
-            self.store.set_meta({"schema": str(SCHEMA_VERSION), "embedder": self._embedder_name(),
-                                 "dim": str(self.embedder.dim)})
-        self._load_graph()
+            self.store.set_meta(expected)
+        if dim is not None:
+            self._load_graph(dim)
 
     def _clear_memory(self) -> None:
         self.files.clear(), self.chunks.clear(), self.by_path.clear(), self.tags.clear()
@@ -218,13 +238,12 @@ class WorkspaceIndex:
         self.next_id = max([int(meta.get("next_id", "0"))] + [i + 1 for i in self.chunks])
         self.last_update = meta.get("last_update")
 
-    def _load_graph(self) -> None:
+    def _load_graph(self, dim: int) -> None:
         """Caller holds _lock. Reconcile the saved graph with the store, or rebuild it from stored vectors."""
         import numpy as np
 
         assert self.store is not None
-        wanted = {cid for cid, c in self.chunks.items() if cid not in self._pending}
-        dim = self.embedder.dim
+        wanted = {cid for cid, c in self.chunks.items() if cid not in self._pending and c.persisted}
 
         def fetch(ids: list[int]) -> dict[int, Any]:
             return {i: np.frombuffer(v, dtype=np.float32) for i, v in self.store.vectors(ids).items()}
@@ -560,10 +579,7 @@ class WorkspaceIndex:
                     raise ValueError(f"embedder returned shape {vecs.shape}, expected {(len(batch), self.embedder.dim)}")
             except Exception as exc:
                 with self._lock:
-                    self.embed_failures += 1
-                    self.last_embed_error = f"{type(exc).__name__}: {exc}"
-                    self._warn(f"embedding failed, {len(self._pending)} chunk(s) wait for a retry: "
-                               f"{self.last_embed_error}")
+                    self._embed_failed(exc)
                 raise
             t0 = self.timings.add("embed", t0)
             with self._lock:
@@ -574,8 +590,9 @@ class WorkspaceIndex:
                 if not ids:
                     return 0
                 arr = np.ascontiguousarray(vecs[[i for i, _ in live]], dtype=np.float32)
-                if self.vectors is None:
-                    self.vectors = VectorStore(self.embedder.dim, capacity=2 * len(self.chunks))
+                if self.vectors is None:  # the model failed to load at start: stored vectors come in now
+                    self._load_graph(self.embedder.dim)
+                    assert self.vectors is not None
                 self.vectors.add(ids, arr)
                 self._vectors_dirty = True
                 for cid in ids:
