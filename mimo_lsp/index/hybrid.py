@@ -3,11 +3,13 @@ and the filters every list applies (language, path glob, kind).
 
 RRF (Cormack et al. 2009) fuses by rank, not score, so BM25 scores, cosine similarities and
 name-match scores need no calibration against each other: score(d) = sum_l 1 / (RRF_K + rank_l(d)).
+The symbol-name list joins only for queries that name code (see `names_code`).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -55,6 +57,16 @@ class SearchFilters(BaseModel):
             return not globs or any(fnmatch.fnmatchcase(c.path, g) for g in globs)
 
         return allow
+
+
+_IDENTIFIER = re.compile(r"\w_\w|[a-z][A-Z]|[A-Z]{2,}[a-z]|\w\.\w|\w\(|::")
+
+
+def names_code(query: str) -> bool:
+    """Whether the query names code (snake_case, camelCase, a.b, call(), a::b, or one bare word).
+    Only then does the symbol-name list join the fusion: measured on natural-language queries it
+    only added noise (benchmarks/index_bench.py, docs/benchmarks.md)."""
+    return bool(_IDENTIFIER.search(query)) or len(query.split()) == 1
 
 
 def fuse(lists: Sequence[Sequence[tuple[int, float]]], weights: Sequence[float] | None = None,

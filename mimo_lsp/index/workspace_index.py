@@ -688,9 +688,16 @@ class WorkspaceIndex:
                 lists.append(self.lexical.search(query, depth, allow))
             if qvec is not None and self.vectors is not None:
                 lists.append(self.vectors.search(qvec, depth, allow))
-            if mode == "hybrid":
+            if mode == "hybrid" and hybrid.names_code(query):
                 lists.append(self.names.search(query, depth, allow))
-            ranked = hybrid.fuse(lists) if mode == "hybrid" else lists[0] if lists else []
+            if mode == "hybrid":
+                # A chunk edited a moment ago has no vector yet: it is missing from the vector list
+                # through no fault of its own, so its lexical rank stands in for its vector rank.
+                stand_in = [(cid, s) if cid in self._pending else (-1, s) for cid, s in lists[0]]
+                ranked = hybrid.fuse(lists + [stand_in])
+                ranked = [(cid, s) for cid, s in ranked if cid != -1]
+            else:
+                ranked = lists[0] if lists else []
             hits = []
             for cid, score in ranked[:k]:
                 rec = self.chunks.get(cid)
