@@ -658,3 +658,18 @@ def test_repo_map_and_workspace_symbols(workspace, embedder):
     assert [d.symbol for _, d in syms][:2] == ["compute_invoice_total", "Invoice"] or any(
         d.symbol == "compute_invoice_total" for _, d in syms)
     assert [(p, d.symbol) for p, d in index.workspace_symbols("vrfypw")] == [("auth/passwords.py", "verify_password")]
+
+
+@pytest.mark.real_index
+def test_agent_search_code_tool_uses_the_index_searcher(workspace, embedder):
+    from mimo_lsp.index import IndexSearcher
+    from mimo_lsp.tools.registry import SearchCode, ToolContext, run_tool
+
+    searcher = IndexSearcher(make_index(workspace, embedder))
+    ctx = ToolContext(workspace=workspace, search=searcher)
+    result = run_tool(SearchCode(tool="search_code", query="check a login secret against the stored hash", k=3), ctx)
+    assert result.ok
+    first = result.output.split("\n")[:2]
+    assert first[0].startswith("auth/passwords.py:") and "verify_password" in first[0]
+    assert first[1].strip() == "def verify_password(password, stored):"
+    assert searcher("hash a password", 2)[0]["symbol"] == "hash_password"  # the agent's SearchFn shape
