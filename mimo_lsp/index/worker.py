@@ -23,6 +23,7 @@ from .workspace_index import WorkspaceIndex
 log = logging.getLogger(__name__)
 
 SAVE_AFTER_IDLE_S = 2.0
+DEBOUNCE_S = 0.02
 RETRY_MIN_S = 1.0
 RETRY_MAX_S = 30.0
 
@@ -115,8 +116,11 @@ class BackgroundIndexer:
             with self._cond:
                 while not self._paths and not self._stop.is_set():
                     self._cond.wait(1.0)
-                paths, self._paths = self._paths, set()
                 self._busy_updates = True
+            # Editors write in several steps (truncate, write, rename): let a burst of events settle.
+            self._stop.wait(DEBOUNCE_S)
+            with self._cond:
+                paths, self._paths = self._paths, set()
             try:
                 self.index.update_paths(self._expand(paths))
             except Exception as exc:

@@ -20,7 +20,7 @@ import logging
 import stat
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -46,6 +46,7 @@ EMBED_BATCH = 32
 SNIPPET_LINES = 8
 SCAN_COMMIT_FILES = 200  # files per store transaction during a scan
 MAX_ERRORS_LISTED = 50
+RECENT_VECTORS = 4096
 TEXT_SUFFIXES = frozenset(
     ".md .rst .txt .toml .json .yaml .yml .cfg .ini .sh .html .css .sql .proto .gradle .kt .rb .php .cs .swift"
     .split()
@@ -145,6 +146,9 @@ class WorkspaceIndex:
         self.generation = 0  # bumped on every change: caches (repo map) key on it
         self._map_cache: dict[Any, list[tuple[float, str, int]]] = {}
         self._vectors_dirty = False
+        # Vectors of recently dropped chunks by embedded-text hash: text that comes back (an editor
+        # truncating a file before writing it, undo, a branch switch) is not embedded again.
+        self._recent_vectors: OrderedDict[str, Any] = OrderedDict()
         self.timings = _Timings()
         self.last_stats: IndexStats | None = None
         self.on_change: Callable[[], None] | None = None  # the worker's wake-up (new pending chunks)
@@ -292,11 +296,15 @@ class WorkspaceIndex:
         self.names.add(cid, chunk.symbol if chunk.kind not in ("module", "text") else None)
 
     def _drop_chunk(self, cid: int) -> None:
-        self.chunks.pop(cid, None)
+        rec = self.chunks.pop(cid, None)
         self.lexical.remove(cid)
         self.names.remove(cid)
         self._pending.pop(cid, None)
         if self.vectors is not None and self.vectors.has(cid):
+            if rec is not None:
+                self._recent_vectors[rec.ehash] = self.vectors.get([cid])[0]
+                while len(self._recent_vectors) > RECENT_VECTORS:
+                    self._recent_vectors.popitem(last=False)
             self.vectors.delete([cid])
             self._vectors_dirty = True
 
@@ -340,7 +348,12 @@ class WorkspaceIndex:
                     cid = self.next_id
                     self.next_id += 1
                     self._add_chunk(cid, chunk, eh, persisted)
-                    self._queue(cid, priority)
+                    vec = self._recent_vectors.pop(eh, None)
+                    if vec is not None and self.vectors is not None:
+                        self.vectors.add([cid], vec.reshape(1, -1))
+                        self._vectors_dirty = True
+                    else:
+                        self._queue(cid, priority)
                 keep.append(cid)
             for ids in old.values():
                 for cid in ids:
