@@ -89,6 +89,7 @@ def criteria_from_args(args: argparse.Namespace):
 
 def cmd_run(args: argparse.Namespace) -> int:
     from mimo_lsp.agent.task import AgentTask
+    from mimo_lsp.index.context import context_for
     from mimo_lsp.index.service import IndexService
     from mimo_lsp.llm.factory import open_model, open_role_models
 
@@ -106,8 +107,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     index = IndexService()
     try:
         roles = open_role_models(layered)
+        searcher = index.searcher(workspace)
         task = AgentTask(args.goal, workspace, model, layered.settings, sink, criteria=criteria_from_args(args),
-                         search=index.searcher(workspace), confirm=make_confirm(args, reporter.console), roles=roles)
+                         search=searcher, confirm=make_confirm(args, reporter.console), roles=roles,
+                         context=context_for(searcher))
     except (ValueError, OSError, ModelError) as exc:
         return _fail(str(exc))
     sink.task_id = task.task_id
@@ -123,6 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from mimo_lsp.agent.task import AgentTask, TaskBusy, resume_settings
+    from mimo_lsp.index.context import context_for
     from mimo_lsp.index.service import IndexService
     from mimo_lsp.llm.factory import open_model, open_role_models
 
@@ -135,9 +139,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
         return _fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))
     reporter = ConsoleReporter(quiet=args.quiet, to_stderr=args.json)
     sink = SequencedSink(args.task, reporter)
+    searcher = IndexService().searcher(workspace)
     task = AgentTask("", workspace, model, layered.settings, sink, task_id=args.task, resume=True,
-                     search=IndexService().searcher(workspace), confirm=make_confirm(args, reporter.console),
-                     roles=roles)
+                     search=searcher, confirm=make_confirm(args, reporter.console), roles=roles,
+                     context=context_for(searcher))
     signal.signal(signal.SIGINT, lambda *_: task.cancel())
     try:
         result = task.run()
@@ -302,29 +307,57 @@ def cmd_index(args: argparse.Namespace) -> int:
     root = Path(args.path).expanduser()
     if not root.is_dir():
         return _fail(f"not a directory: {root}")
-    stats = IndexService().build(root)
+    svc = IndexService()
+    try:
+        stats = svc.build(root)
+    finally:
+        svc.close()
+    for err in stats.errors:
+        print(f"  error: {err}", file=sys.stderr)
     if args.json:
-        print(stats.model_dump_json(indent=2))
+        print(json.dumps({"files": stats.files, "chunks": stats.chunks, "errors": len(stats.errors),
+                          "seconds": round(stats.seconds, 3), "embed_seconds": round(stats.embed_seconds, 3)}))
     else:
-        print(f"indexed {stats.files} files, {stats.chunks} chunks ({stats.embedded} embedded) in {stats.seconds:.1f}s")
-        for err in stats.errors:
-            print(f"  error: {err}", file=sys.stderr)
-    return 0
+        print(f"indexed {stats.files} files, {stats.chunks} chunks ({stats.embedded} embedded) in {stats.seconds:.1f}s"
+              f" ({stats.embed_seconds:.1f}s embedding), {len(stats.errors)} error(s)")
+    return 0 if stats.pending == 0 else 1
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from mimo_lsp.index.hybrid import SearchFilters
     from mimo_lsp.index.service import IndexService
 
     root = Path(args.workspace).expanduser()
     if not root.is_dir():
         return _fail(f"not a directory: {root}")
-    hits = IndexService().search(root, args.query, args.k)
-    if args.json:
-        keys = ("path", "start_line", "end_line", "symbol", "score")
-        print(json.dumps([{k: h[k] for k in keys} for h in hits], indent=2))
+    if args.queries:
+        try:
+            queries = [q.strip() for q in Path(args.queries).read_text(encoding="utf-8").splitlines() if q.strip()]
+        except OSError as exc:
+            return _fail(f"cannot read queries: {exc}")
+    elif args.query:
+        queries = [args.query]
     else:
-        for h in hits:
-            print(f"{h['score']:.3f}  {h['path']}:{h['start_line']}-{h['end_line']}  {h['symbol'] or ''}")
+        return _fail("give a QUERY or --queries FILE")
+    filters = SearchFilters(language=args.language, path=args.path, kind=args.kind)
+    svc = IndexService()
+    try:
+        searcher = svc.searcher(root)
+        results = [searcher.search(q, args.k, filters, args.mode) for q in queries]
+    except ValueError as exc:
+        return _fail(str(exc))
+    finally:
+        svc.close()
+    keys = ("path", "start_line", "end_line", "symbol", "score")
+    rows = [[{k: getattr(h, k) for k in keys} for h in hits] for hits in results]
+    if args.json:
+        print(json.dumps(rows if args.queries else rows[0], indent=2))
+    else:
+        for q, hits in zip(queries, results):
+            if args.queries:
+                print(f"# {q}")
+            for h in hits:
+                print(f"{h.score:.4f}  {h.path}:{h.start_line}-{h.end_line}  {h.symbol or ''}")
     return 0
 
 
@@ -354,10 +387,15 @@ def build_parser() -> argparse.ArgumentParser:
     idx.add_argument("--json", action="store_true")
     idx.set_defaults(func=cmd_index)
     srch = sub.add_parser("search", help="search the workspace index")
-    srch.add_argument("query")
+    srch.add_argument("query", nargs="?")
     srch.add_argument("--workspace", "-w", default=".")
     srch.add_argument("--k", type=int, default=10)
     srch.add_argument("--json", action="store_true")
+    srch.add_argument("--mode", choices=["hybrid", "vector", "lexical"], default="hybrid")
+    srch.add_argument("--queries", help="file with one query per line: prints one result list per query")
+    srch.add_argument("--language", action="append", help="only these languages (repeatable)")
+    srch.add_argument("--path", help="only paths matching this glob (* crosses /)")
+    srch.add_argument("--kind", action="append", help="only these chunk kinds: function, method, class ...")
     srch.set_defaults(func=cmd_search)
     def command(name: str, help: str, func, *, task: bool = False) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,7 @@ import pytest
 
 from mimo_lsp.index import (
     IndexStats,
+    SearchFilters,
     SentenceTransformerEmbedder,
     WorkspaceIndex,
     chunk_file,
@@ -263,11 +265,10 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
         p.write_text(textwrap.dedent(content), encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def embedder() -> SentenceTransformerEmbedder:
     emb = SentenceTransformerEmbedder()
-    emb.embed(["warm up"])  # pay the model load once per module
-    print(f"\nembedder load: {emb.load_seconds:.2f}s")
+    emb.embed(["warm up"])  # pay the model load once per test session
     return emb
 
 
@@ -282,8 +283,8 @@ def make_index(root: Path, embedder) -> WorkspaceIndex:
     return WorkspaceIndex(root, root / ".mimo" / "index", embedder=embedder)
 
 
-def top(index: WorkspaceIndex, query: str, k: int = 5):
-    hits = index.search(query, k=k)
+def top(index: WorkspaceIndex, query: str, k: int = 5, mode: str = "vector", **filters):
+    hits = index.search(query, k=k, mode=mode, filters=SearchFilters(**filters) if filters else None)
     assert hits, query
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     return hits
@@ -292,22 +293,17 @@ def top(index: WorkspaceIndex, query: str, k: int = 5):
 @pytest.mark.real_index
 def test_semantic_search_finds_function_described_in_other_words(workspace, embedder):
     index = make_index(workspace, embedder)
-    t0 = time.perf_counter()
     stats = index.build()
-    build_s = time.perf_counter() - t0
     assert isinstance(stats, IndexStats)
-    assert stats.errors == []
+    assert stats.errors == [] and stats.pending == 0
     assert stats.files == len(TREE)  # the empty __init__.py is tracked, with no chunks
     assert stats.embedded == stats.chunks > 15
 
-    t0 = time.perf_counter()
-    hits = top(index, "add up the prices of the items on a bill including VAT")
-    search_s = time.perf_counter() - t0
-    print(f"\nbuild {build_s:.2f}s for {stats.chunks} chunks; search {search_s * 1000:.0f}ms")
-    best = hits[0]
-    assert (best.path, best.symbol, best.kind) == ("billing/invoice.py", "compute_invoice_total", "function")
-    assert best.start_line == 4 and best.end_line == 7
-    assert best.snippet.startswith("def compute_invoice_total(")
+    for mode in ("vector", "hybrid"):
+        best = top(index, "add up the prices of the items on a bill including VAT", mode=mode)[0]
+        assert (best.path, best.symbol, best.kind) == ("billing/invoice.py", "compute_invoice_total", "function")
+        assert best.start_line == 4 and best.end_line == 7 and best.language == "python"
+        assert best.snippet.startswith("def compute_invoice_total(")
 
     assert top(index, "turn a blog post title into a URL friendly string")[0].symbol == "slugify"
     assert top(index, "read a calendar day from text like 2024-01-31")[0].symbol == "parse_iso_date"
@@ -315,23 +311,57 @@ def test_semantic_search_finds_function_described_in_other_words(workspace, embe
     lru = top(index, "a cache that discards the least recently used entries when full")[0]
     assert lru.path == "storage/cache.py" and (lru.symbol or "").startswith("LRUCache")
     assert top(index, "check a login secret against the stored hash")[0].symbol == "verify_password"
+    # Lexical alone finds identifiers; hybrid keeps them on top.
+    assert top(index, "pbkdf2_hmac", mode="lexical")[0].symbol == "hash_password"
+    assert top(index, "LRUCache put", mode="hybrid")[0].symbol == "LRUCache.put"
 
     status = index.status()
     assert status["files"] == stats.files and status["chunks"] == stats.chunks
-    assert status["last_build"] is not None
-    assert (workspace / ".mimo" / "index").is_dir()
+    assert status["pending"] == 0 and status["errors"] == 0 and status["lastUpdate"]
+    assert (workspace / ".mimo" / "index" / "vectors.bin").is_file()
 
 
 @pytest.mark.real_index
-def test_incremental_edit_delete_and_persistence(workspace, embedder):
+def test_search_filters(workspace, embedder):
+    write_tree(workspace, {
+        "web/cart.ts": """\
+            export function addToCart(cart: Cart, item: Item): Cart {
+              return { ...cart, items: [...cart.items, item] };
+            }
+            """,
+        "svc/cart.go": """\
+            package svc
+
+            func AddToCart(cart *Cart, item Item) {
+            \tcart.Items = append(cart.Items, item)
+            }
+            """,
+    })
+    index = make_index(workspace, embedder)
+    index.build()
+    query = "add an item to the shopping cart"
+    langs = {h.language for h in index.search(query, k=50)}
+    assert {"typescript", "go", "python"} <= langs
+    assert {h.path for h in top(index, query, k=50, mode="hybrid", language="go")} == {"svc/cart.go"}
+    assert {h.path for h in top(index, query, k=50, mode="lexical", language=["typescript", "go"])} == {
+        "web/cart.ts", "svc/cart.go"}
+    assert all(h.path.startswith("utils/") for h in top(index, "date", k=50, mode="hybrid", path="utils/*"))
+    assert all(h.path.endswith(".py") for h in top(index, query, k=50, mode="vector", path="**/*.py"))
+    kinds = top(index, "cache", k=50, mode="hybrid", kind=["method"])
+    assert kinds and all(h.kind == "method" for h in kinds)
+    assert index.search(query, k=5, filters=SearchFilters(language="cobol")) == []
+    with pytest.raises(ValueError):
+        index.search(query, mode="fuzzy")
+
+
+@pytest.mark.real_index
+def test_incremental_edit_delete_rename_and_persistence(workspace, embedder):
     index = make_index(workspace, embedder)
     first = index.build()
     assert first.errors == []
+    assert index.build().embedded == 0  # unchanged tree: nothing embedded again
 
-    # Unchanged tree: nothing is embedded again.
-    assert index.build().embedded == 0
-
-    # Edit one file: only its chunks are re-embedded, and the new function is found.
+    # Edit one file by appending a function: only the new chunk is embedded, old ones keep vectors.
     edited = textwrap.dedent(TREE["utils/dates.py"]) + textwrap.dedent(
         '''
 
@@ -342,55 +372,89 @@ def test_incremental_edit_delete_and_persistence(workspace, embedder):
     (workspace / "utils/dates.py").write_text(edited, encoding="utf-8")
     progress: list[tuple[str, int, int]] = []
     second = index.build(progress=lambda stage, done, total: progress.append((stage, done, total)))
-    assert second.errors == []
-    assert second.embedded == len(chunk_file("utils/dates.py", edited)) == 5
+    assert second.errors == [] and second.embedded == 1
     assert second.chunks == first.chunks + 1
-    assert ("embed", 5, 5) in progress and any(p[0] == "scan" for p in progress)
+    assert ("embed", 1, 1) in progress and any(p[0] == "parse" for p in progress)
     hit = top(index, "convert a temperature reading to the imperial scale")[0]
     assert (hit.path, hit.symbol) == ("utils/dates.py", "celsius_to_fahrenheit")
 
-    # Delete a file: its hits disappear.
+    # Delete a file: its hits disappear from every list.
     (workspace / "notify/mailer.py").unlink()
     third = index.build()
     assert third.embedded == 0 and third.files == first.files - 1
-    assert third.chunks == second.chunks - len(chunk_file("notify/mailer.py", textwrap.dedent(TREE["notify/mailer.py"])))
-    hits = index.search("send an email over SMTP", k=50)
-    assert hits and all(h.path != "notify/mailer.py" for h in hits)
+    for mode in ("vector", "lexical", "hybrid"):
+        assert all(h.path != "notify/mailer.py" for h in index.search("send an email over SMTP", k=50, mode=mode))
+
+    # Rename: same content under a new path, found there only, without re-embedding.
+    (workspace / "auth/passwords.py").rename(workspace / "auth/secrets.py")
+    fourth = index.build()
+    assert fourth.files == third.files and fourth.embedded == len(chunk_file("auth/x.py", textwrap.dedent(
+        TREE["auth/passwords.py"])))  # the path is part of the embedded text
+    paths = {h.path for h in index.search("hash a password with a random salt", k=50, mode="hybrid")}
+    assert "auth/secrets.py" in paths and "auth/passwords.py" not in paths
+    index.close()
 
     # A new instance over the same data_dir searches from disk without building.
     reopened = make_index(workspace, embedder)
+    assert reopened.status()["chunks"] == fourth.chunks  # cheap status: read from the store
     hit = top(reopened, "add up the prices of the items on a bill including VAT")[0]
     assert hit.symbol == "compute_invoice_total"
     assert reopened.last_stats is None  # search did not trigger a build
-    assert reopened.status()["chunks"] == third.chunks
     again = reopened.build()
-    assert again.embedded == 0 and again.chunks == third.chunks and again.errors == []
-    assert all(h.path != "notify/mailer.py" for h in reopened.search("send an email over SMTP", k=50))
+    assert again.embedded == 0 and again.chunks == fourth.chunks and again.errors == []
+    assert reopened.warnings == []
 
 
 @pytest.mark.real_index
-def test_search_without_index_builds_first(workspace, embedder):
+def test_unsaved_buffer_is_searchable_before_save(workspace, embedder):
     index = make_index(workspace, embedder)
-    assert index.status()["last_build"] is None
-    hits = index.search("hash a password with a random salt", k=3)
-    assert hits[0].symbol == "hash_password"
-    assert index.last_stats is not None and index.last_stats.embedded > 0
+    index.build()
+    text = textwrap.dedent(TREE["utils/text.py"]) + "\n\ndef rot13_cipher(message):\n    return codecs.encode(message, 'rot13')\n"
+    index.set_buffer("utils/text.py", text)
+    # Lexically and by name at once, before any embedding.
+    assert index.pending >= 1
+    assert top(index, "rot13 cipher", mode="hybrid")[0].symbol == "rot13_cipher"
+    assert top(index, "rot13", mode="lexical")[0].symbol == "rot13_cipher"
+    index.embed_pending()
+    assert top(index, "rotate letters to obscure a message")[0].symbol == "rot13_cipher"
+    assert "rot13" not in (workspace / "utils/text.py").read_text()
+    assert index.status()["unsavedBuffers"] == 1
+    # Buffer text is never persisted: a new instance does not see it.
+    index.save_graph()
+    other = make_index(workspace, embedder)
+    assert all(h.symbol != "rot13_cipher" for h in other.search("rot13 cipher", k=20, mode="lexical"))
+    other.close()
+    # Closing the buffer unsaved returns to the file on disk.
+    index.drop_buffer("utils/text.py")
+    assert all(h.symbol != "rot13_cipher" for h in index.search("rot13 cipher", k=20, mode="hybrid"))
+    assert top(index, "slugify", mode="lexical")[0].symbol == "slugify"
 
 
 @pytest.mark.real_index
-def test_corrupt_index_is_rebuilt_and_reported(workspace, embedder):
+def test_corrupt_index_files_are_rebuilt_with_a_warning(workspace, embedder):
     data_dir = workspace / ".mimo" / "index"
-    make_index(workspace, embedder).build()
-    for vec in data_dir.glob("vectors-*.bin"):
-        vec.write_bytes(b"not an hnsw index")
+    first = make_index(workspace, embedder)
+    stats = first.build()
+    first.close()
+    # A garbage vector graph is rebuilt from the vectors stored in SQLite: no re-embedding.
+    (data_dir / "vectors.bin").write_bytes(b"not an hnsw index")
     index = make_index(workspace, embedder)
-    stats = index.build()
-    assert any("persisted index unusable" in e for e in stats.errors)
-    assert stats.embedded == stats.chunks > 0
-    assert top(index, "add up the prices of the items on a bill including VAT")[0].symbol == (
-        "compute_invoice_total"
-    )
-    assert len(list(data_dir.glob("vectors-*"))) == 1
+    again = index.build()
+    assert any("vectors.bin unreadable" in e for e in again.errors), again.errors
+    assert again.embedded == 0 and again.chunks == stats.chunks
+    assert top(index, "add up the prices of the items on a bill including VAT")[0].symbol == "compute_invoice_total"
+    assert index.status()["errors"] >= 1
+    index.close()
+    # A garbage database: everything is rebuilt, with a warning.
+    for p in data_dir.glob("index.sqlite3*"):
+        p.unlink()
+    (data_dir / "index.sqlite3").write_bytes(b"SQLite format 3\0" + b"garbage" * 500)
+    index = make_index(workspace, embedder)
+    rebuilt = index.build()
+    assert any("persisted index unusable" in e for e in rebuilt.errors), rebuilt.errors
+    assert rebuilt.embedded == rebuilt.chunks == stats.chunks
+    assert top(index, "turn a blog post title into a URL friendly string")[0].symbol == "slugify"
+    index.close()
 
 
 @pytest.mark.real_index
@@ -406,6 +470,9 @@ def test_ignore_rules_and_errors(workspace, embedder):
             ".venv/lib/site.py": "def virtualenv_site_hook():\n    pass\n",
             "node_modules/pkg/index.js": "function leftPad(s) { return s; }\n",
             ".hidden/tool.py": "def hidden_tool():\n    pass\n",
+            "proto_pb2.py": "# Generated by the protocol buffer compiler.  DO NOT EDIT!\nX = 1\n",
+            "static/app.min.js": "var a=1;",
+            "static/bundle.js": "var b=" + "1+" * 3000 + "1;\n",
             "image.png": "",  # unsupported suffix
         },
     )
@@ -415,23 +482,19 @@ def test_ignore_rules_and_errors(workspace, embedder):
 
     index = make_index(workspace, embedder)
     stats = index.build()
-    paths = {h.path for h in index.search("function", k=500)}
-    assert "docs/public.md" in paths and "billing/invoice.py" in paths
-    for excluded in (
-        "secret_keys.py",
-        "build/gen.py",
-        "docs/private.md",
-        ".venv/lib/site.py",
-        "node_modules/pkg/index.js",
-        ".hidden/tool.py",
-        "blob.txt",
-        "big.txt",
-        "latin1.txt",
-    ):
+    paths = {h.path for h in index.search("function", k=500, mode="lexical")}
+    paths |= {h.path for h in index.search("function", k=500, mode="vector")}
+    assert "docs/public.md" in paths and "billing/invoice.py" in paths and "latin1.txt" in paths
+    for excluded in ("secret_keys.py", "build/gen.py", "docs/private.md", ".venv/lib/site.py",
+                     "node_modules/pkg/index.js", ".hidden/tool.py", "blob.txt", "big.txt", "proto_pb2.py",
+                     "static/app.min.js", "static/bundle.js"):
         assert excluded not in paths
-    # Undecodable text is reported, not silently dropped.
-    assert len(stats.errors) == 1 and "latin1.txt" in stats.errors[0]
-    assert stats.files == len(TREE) + 1  # + docs/public.md
+    # Undecodable text is indexed with replacement characters and reported, not silently dropped.
+    assert len(stats.errors) == 1 and "latin1.txt" in stats.errors[0] and "UTF-8" in stats.errors[0]
+    assert index.status()["errors"] == 1
+    # A watcher event for an ignored path is ignored too.
+    assert index.ignored("build/gen.py") and index.ignored("node_modules/pkg/index.js")
+    assert index.update_paths(["secret_keys.py", "build/gen.py"]) == 0
 
 
 class SwitchableEmbedder:
@@ -440,6 +503,7 @@ class SwitchableEmbedder:
     def __init__(self, inner: SentenceTransformerEmbedder) -> None:
         self.inner = inner
         self.dim = inner.dim
+        self.name = inner.name
         self.fail = False
 
     def embed(self, texts):
@@ -459,81 +523,153 @@ def test_embedding_failure_is_reported_and_retried(workspace, embedder):
     )
     switch.fail = True
     failed = index.build()
-    assert failed.embedded == 0 and failed.chunks == first.chunks
+    assert failed.embedded == 0 and failed.pending == 1
     assert len(failed.errors) == 1 and "model unavailable" in failed.errors[0]
+    status = index.status()
+    assert status["pending"] == 1 and status["embedFailures"] == 1 and "model unavailable" in status["lastEmbedError"]
+    assert status["errors"] >= 1 and any("model unavailable" in e for e in status["errorList"])
+    # Meanwhile the new text is searchable lexically; the query embedding fails, hybrid degrades.
+    assert top(index, "reverse words sentence", mode="hybrid")[0].symbol == "reverse_words"
+    with pytest.raises(RuntimeError):
+        index.search("reverse", mode="vector")
     switch.fail = False
-    # The old chunks stayed searchable; the next build retries the changed file.
-    assert top(index, "turn a blog post title into a URL friendly string")[0].symbol == "slugify"
     retried = index.build()
-    assert retried.errors == [] and retried.embedded == 1
+    assert retried.errors == [] and retried.embedded == 1 and retried.pending == 0
+    assert index.status()["lastEmbedError"] is None
     assert top(index, "put the words of a sentence in the opposite order")[0].symbol == "reverse_words"
 
 
 @pytest.mark.real_index
-def test_search_is_served_while_a_build_runs(workspace, embedder):
-    import threading
+def test_background_worker_watches_disk_and_serves_searches(workspace, embedder):
+    from mimo_lsp.index.worker import BackgroundIndexer
 
     index = make_index(workspace, embedder)
-    index.build()
-    for i in range(60):
-        (workspace / f"extra/mod_{i}.py").parent.mkdir(exist_ok=True)
-        (workspace / f"extra/mod_{i}.py").write_text(
-            f"def helper_{i}(values):\n    \"\"\"Helper number {i}.\"\"\"\n    return [v * {i} for v in values]\n"
-        )
-    started, searched = threading.Event(), threading.Event()
-    result: list[IndexStats] = []
-
-    def progress(stage, done, total):
-        if stage == "embed" and done == 0:
-            started.set()
-            searched.wait(30)  # hold the build mid-way until the search has answered
-
-    worker = threading.Thread(target=lambda: result.append(index.build(progress=progress)))
+    stages: list[str] = []
+    worker = BackgroundIndexer(index, progress=lambda stage, done, total: stages.append(stage))
     worker.start()
-    assert started.wait(60)
-    hits = index.search("add up the prices of the items on a bill including VAT", k=3)
-    assert worker.is_alive()  # answered from the previous state, not after the build
-    searched.set()
-    assert hits[0].symbol == "compute_invoice_total"
-    worker.join(120)
-    assert result and result[0].errors == [] and result[0].embedded == 60
+    try:
+        assert worker.wait_idle(120)
+        assert index.status()["pending"] == 0 and index.status()["chunks"] > 15
+        assert _eventually(lambda: {"parse", "embed", "idle"} <= set(stages)), stages
+        # A new file on disk, seen by watchdog: searchable without any call into the index.
+        (workspace / "geo").mkdir()
+        (workspace / "geo/distance.py").write_text(
+            "def haversine_km(lat1, lon1, lat2, lon2):\n    return 6371 * central_angle(lat1, lon1, lat2, lon2)\n")
+        assert _eventually(lambda: [h for h in index.search("haversine", k=3, mode="lexical")
+                                    if h.symbol == "haversine_km"])
+        assert worker.wait_idle(60)
+        assert top(index, "great-circle distance between two coordinates on earth")[0].symbol == "haversine_km"
+        # Deleted through the file system, then a whole folder moved.
+        (workspace / "geo/distance.py").unlink()
+        assert _eventually(lambda: not index.search("haversine", k=3, mode="lexical"))
+        (workspace / "utils").rename(workspace / "helpers")
+        assert _eventually(lambda: {h.path for h in index.search("slugify", k=3, mode="lexical")}
+                           == {"helpers/text.py"})
+    finally:
+        worker.stop()
+        index.close()
+
+
+def _eventually(check, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.05)
+    return check()
 
 
 KILL_SCRIPT = """
 import os, sys
 from pathlib import Path
-from mimo_lsp.index import WorkspaceIndex, vectors
+from mimo_lsp.index import WorkspaceIndex
 
-original = vectors.VectorStore.save
+steps = 0
+original = WorkspaceIndex.embed_step
 
-def save_then_die(self, path):
-    original(self, path)
-    os._exit(17)  # killed after writing the new graph, before the manifest commit
+def embed_then_die(self, size=32):
+    global steps
+    steps += 1
+    if steps > 2:
+        os._exit(17)  # killed mid-way through embedding
+    return original(self, size)
 
-vectors.VectorStore.save = save_then_die
+WorkspaceIndex.embed_step = embed_then_die
 root = Path(sys.argv[1])
 WorkspaceIndex(root, root / ".mimo" / "index").build()
 """
 
 
 @pytest.mark.real_index
-def test_killed_build_leaves_previous_index_usable(workspace, embedder):
-    index = make_index(workspace, embedder)
-    first = index.build()
-    (workspace / "utils/text.py").write_text("def shout(s):\n    return s.upper() + '!'\n")
+def test_killed_indexer_resumes_where_it_stopped(workspace, embedder):
+    for i in range(60):
+        write_tree(workspace, {f"extra/mod_{i}.py": f"def helper_{i}(values):\n    return [v * {i} for v in values]\n"})
     root_dir = Path(__file__).resolve().parents[1]
     proc = subprocess.run(
         [sys.executable, "-c", KILL_SCRIPT, str(workspace)],
         cwd=root_dir,
-        env={**__import__("os").environ, "PYTHONPATH": str(root_dir)},
+        env={**os.environ, "PYTHONPATH": str(root_dir)},
         capture_output=True,
         text=True,
     )
     assert proc.returncode == 17, proc.stderr
     reopened = make_index(workspace, embedder)
-    assert reopened.status()["chunks"] == first.chunks
-    assert top(reopened, "turn a blog post title into a URL friendly string")[0].symbol == "slugify"
-    assert reopened.last_stats is None  # the old index loaded fine: no rebuild
+    status = reopened.status()
+    total = status["chunks"]
+    assert total == 60 + 23 and status["embedded"] == 64 and status["pending"] == total - 64
     stats = reopened.build()
-    assert stats.errors == [] and stats.embedded == 1
-    assert len(list((workspace / ".mimo" / "index").glob("vectors-*"))) == 1
+    assert stats.errors == [] and stats.embedded == total - 64 and stats.pending == 0
+    assert top(reopened, "turn a blog post title into a URL friendly string")[0].symbol == "slugify"
+    assert top(reopened, "helper_7", mode="lexical")[0].symbol == "helper_7"
+
+
+@pytest.mark.real_index
+def test_repo_map_and_workspace_symbols(workspace, embedder):
+    write_tree(workspace, {
+        "billing/report.py": """\
+            from billing.invoice import compute_invoice_total, format_currency
+
+
+            def monthly_report(invoices):
+                return [format_currency(compute_invoice_total(i.items)) for i in invoices]
+            """,
+        "billing/export.py": """\
+            from billing.invoice import compute_invoice_total
+
+
+            def export_csv(invoices):
+                return "\\n".join(str(compute_invoice_total(i.items)) for i in invoices)
+            """,
+    })
+    index = make_index(workspace, embedder)
+    index.build()
+    outline = index.repo_map(token_budget=60)
+    assert len(outline) <= 60 * 4
+    first_file = outline.split("\n")[0]
+    assert first_file == "billing/invoice.py:", outline  # the most referenced file
+    assert "def compute_invoice_total(" in outline
+    big = index.repo_map(token_budget=5000)
+    assert "class LRUCache" in big and "def slugify(title):" in big and len(big) > len(outline)
+    assert index.repo_map(token_budget=0) == ""
+    focused = index.repo_map(token_budget=40, focus=["storage/cache.py"])
+    assert focused.startswith("storage/cache.py:"), focused
+    syms = index.workspace_symbols("invoice")
+    assert [d.symbol for _, d in syms][:2] == ["compute_invoice_total", "Invoice"] or any(
+        d.symbol == "compute_invoice_total" for _, d in syms)
+    assert [(p, d.symbol) for p, d in index.workspace_symbols("vrfypw")] == [("auth/passwords.py", "verify_password")]
+
+
+@pytest.mark.real_index
+def test_agent_search_code_tool_uses_the_index_searcher(workspace, embedder):
+    from mimo_lsp.index import IndexSearcher
+    from mimo_lsp.tools.registry import SearchCode, ToolContext, run_tool
+
+    searcher = IndexSearcher(make_index(workspace, embedder))
+    ctx = ToolContext(workspace=workspace, search=searcher)
+    result = run_tool(SearchCode(tool="search_code", query="check a login secret against the stored hash", k=3), ctx)
+    assert result.ok
+    first = result.output.split("\n")[:2]
+    assert first[0].startswith("auth/passwords.py:") and "verify_password" in first[0]
+    assert first[1].strip() == "def verify_password(password, stored):"
+    assert searcher("hash a password", 2)[0]["symbol"] == "hash_password"  # the agent's SearchFn shape

@@ -344,3 +344,21 @@ async def test_lessons_survive_a_server_restart(calc_workspace: Path, tmp_path: 
         await stop_client(client)
     assert [lesson["taskId"] for lesson in listed["lessons"]] == [started["taskId"]]
     assert "finish rejected" in listed["lessons"][0]["text"]
+
+
+def test_planner_context_is_the_repo_map_and_matching_code(calc_workspace: Path):
+    from mimo_lsp.index.context import context_for
+    from mimo_lsp.index.service import IndexService
+
+    service = IndexService()
+    try:
+        context = context_for(service.searcher(calc_workspace))
+        assert context is not None
+        model = ScriptedChatModel([{"nodes": [node("n")]}, step("finish", summary="ok")])
+        AgentTask("fix the add function", calc_workspace, model, settings(), lambda e: None, confirm=YES,
+                  context=context).run()
+    finally:
+        service.close()
+    prompt = model.prompts[0][1].content
+    assert "Repository map" in prompt and "calc.py" in prompt and "add" in prompt
+    assert "Code matching the goal:\n- calc.py:" in prompt

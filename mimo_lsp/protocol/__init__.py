@@ -12,7 +12,8 @@ Commands (client -> server, `workspace/executeCommand`, `arguments: [PARAMS]`):
   mimo.task.pause   TaskRefParams    -> TaskCancelResult  hold a running task between two steps
   mimo.task.unpause TaskRefParams    -> TaskCancelResult  let a paused task go on
   mimo.lessons.list WorkspaceParams  -> {lessons: [{id, taskId, text, created}]}  lessons of earlier tasks
-  mimo.index.search IndexSearchParams -> IndexSearchResult semantic search over the workspace index
+  mimo.index.search IndexSearchParams -> IndexSearchResult hybrid search over the workspace index (filters, mode)
+  mimo.index.status IndexStatusParams -> IndexStatusResult files, chunks, pending, errors, last update
   mimo.checkpoint.list    CheckpointListParams    -> CheckpointListResult   a task's checkpoints
   mimo.checkpoint.diff    CheckpointDiffParams    -> CheckpointDiffResult   unified diff, checkpoint -> checkpoint|worktree
   mimo.checkpoint.restore CheckpointRestoreParams -> RestoreReport          files / task state / both
@@ -44,6 +45,7 @@ CMD_TASK_PAUSE = "mimo.task.pause"
 CMD_TASK_UNPAUSE = "mimo.task.unpause"
 CMD_LESSONS_LIST = "mimo.lessons.list"
 CMD_INDEX_SEARCH = "mimo.index.search"
+CMD_INDEX_STATUS = "mimo.index.status"
 CMD_CHECKPOINT_LIST = "mimo.checkpoint.list"
 CMD_CHECKPOINT_DIFF = "mimo.checkpoint.diff"
 CMD_CHECKPOINT_RESTORE = "mimo.checkpoint.restore"
@@ -53,7 +55,7 @@ CMD_AUDIT_GET = "mimo.audit.get"
 CMD_REVIEW_GET = "mimo.review.get"
 CMD_REVIEW_ACCEPT = "mimo.review.accept"
 CMD_REVIEW_REJECT = "mimo.review.reject"
-COMMANDS = (CMD_AUDIT_GET, CMD_REVIEW_GET, CMD_REVIEW_ACCEPT, CMD_REVIEW_REJECT, CMD_TASK_START, CMD_TASK_CANCEL, CMD_TASK_STATUS, CMD_TASK_EVENTS, CMD_TASK_RESUME, CMD_INDEX_SEARCH,
+COMMANDS = (CMD_AUDIT_GET, CMD_REVIEW_GET, CMD_REVIEW_ACCEPT, CMD_REVIEW_REJECT, CMD_TASK_START, CMD_TASK_CANCEL, CMD_TASK_STATUS, CMD_TASK_EVENTS, CMD_TASK_RESUME, CMD_INDEX_SEARCH, CMD_INDEX_STATUS,
             CMD_TASK_PAUSE, CMD_TASK_UNPAUSE, CMD_LESSONS_LIST,
             CMD_CHECKPOINT_LIST, CMD_CHECKPOINT_DIFF, CMD_CHECKPOINT_RESTORE, CMD_CHECKPOINT_STATS, CMD_CHECKPOINT_GC)
 

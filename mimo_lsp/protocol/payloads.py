@@ -133,10 +133,18 @@ class TaskEventsResult(Wire):
     events: list[dict[str, Any]]
 
 
+class IndexSearchFilters(Wire):
+    language: list[str] | str | None = Field(None, description="python, typescript, go, ... (any of)")
+    path: str | None = Field(None, description="glob on the workspace-relative path; * crosses /")
+    kind: list[str] | str | None = Field(None, description="function, method, class, module, text, ... (any of)")
+
+
 class IndexSearchParams(Wire):
     query: str = Field(min_length=1, max_length=2000)
     k: int = Field(10, ge=1, le=100)
     workspace: str | None = None
+    filters: IndexSearchFilters | None = None
+    mode: Literal["hybrid", "vector", "lexical"] = "hybrid"
 
 
 class IndexSearchHit(Wire):
@@ -145,12 +153,33 @@ class IndexSearchHit(Wire):
     end_line: int
     symbol: str | None
     kind: str
+    language: str
     score: float
     snippet: str
 
 
 class IndexSearchResult(Wire):
     hits: list[IndexSearchHit]
+
+
+class IndexStatusParams(Wire):
+    workspace: str | None = None
+
+
+class IndexStatusResult(Wire):
+    files: int
+    chunks: int
+    pending: int  # chunks not embedded yet (+ files queued for re-indexing)
+    embedded: int
+    errors: int
+    error_list: list[str]
+    embed_failures: int
+    last_embed_error: str | None
+    unsaved_buffers: int
+    last_update: str | None
+    indexing: bool  # the background indexer is running and not idle
+    data_dir: str
+    embedder: str
 
 
 def camelize(value: Any, keep: frozenset[str] = frozenset({"args"})) -> Any:

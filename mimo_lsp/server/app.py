@@ -170,11 +170,15 @@ def create_server() -> MimoServer:
     @server.feature(types.INITIALIZED)
     def initialized(ls: MimoServer, _params: types.InitializedParams) -> None:
         ls.loop = asyncio.get_running_loop()
+        from mimo_lsp.server import index_features
+
+        index_features.on_initialized(ls)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: MimoServer, *_: Any) -> None:
         if ls._backend is not None:
             ls._backend.tasks.cancel_all()
+            ls._backend.index.close()  # stop index threads, save the vector graph
 
     def sync_command(name: str, func_name: str) -> None:
         def handler(ls: MimoServer, *args: Any) -> Any:
@@ -214,12 +218,9 @@ def create_server() -> MimoServer:
             decision.action_id = commands.review_reject_journal(ls, args, applied) or decision.action_id
         return camelize(decision.model_dump())
 
-    @server.command(P.CMD_INDEX_SEARCH)
-    async def index_search(ls: MimoServer, *args: Any) -> Any:
-        from mimo_lsp.server import commands
+    # Index: search / status commands, workspace/symbol, document sync for unsaved buffers, $/progress.
+    from mimo_lsp.server import index_features
 
-        workspace, params = commands.index_search_prepare(ls, args)
-        # Embedding and hnswlib work happen off the event loop.
-        return await asyncio.get_running_loop().run_in_executor(None, commands.index_search_run, ls, workspace, params)
+    index_features.register(server)
 
     return server

@@ -123,19 +123,6 @@ def task_events(ls: "MimoServer", args: tuple[Any, ...]) -> dict[str, Any]:
         raise user_error(exc) from None
 
 
-def index_search_prepare(ls: "MimoServer", args: tuple[Any, ...]) -> tuple[Path, P.IndexSearchParams]:
-    p: P.IndexSearchParams = params(P.IndexSearchParams, args)
-    workspace = Path(p.workspace) if p.workspace else ls.default_workspace()
-    if not workspace.is_dir():
-        raise JsonRpcInvalidParams(f"workspace is not a directory: {workspace}")
-    return workspace, p
-
-
-def index_search_run(ls: "MimoServer", workspace: Path, p: P.IndexSearchParams) -> dict[str, Any]:
-    hits = ls.backend.index.search(workspace, p.query, p.k)
-    return P.IndexSearchResult(hits=[P.IndexSearchHit(**h) for h in hits]).wire()
-
-
 def payload(event: Any) -> dict[str, Any]:
     return event_payload(event)
 

@@ -98,6 +98,8 @@ class TaskManager:
         self.notify(event)
 
     def _run(self, rec: TaskRecord, layered, resume: bool) -> None:
+        from mimo_lsp.index.context import context_for
+
         rec.status = "running"
         try:
             model, _ = open_model(layered)
@@ -106,7 +108,7 @@ class TaskManager:
             rec.task = AgentTask(rec.params.goal, rec.workspace, model, layered.settings, rec.sink,
                                  check=rec.params.check, task_id=rec.task_id, search=search,
                                  buffer_guard=self.buffer_guard, resume=resume, confirm=self._confirmer(layered),
-                                 criteria=criteria_of(rec.params), roles=roles)
+                                 criteria=criteria_of(rec.params), roles=roles, context=context_for(search))
             if rec.cancel_requested.is_set():
                 rec.task.cancel()
             result = rec.task.run()

@@ -39,12 +39,16 @@ def list_files(a: ListFiles, ctx: ToolContext) -> str:
 def search_code(a: SearchCode, ctx: ToolContext) -> str:
     if ctx.search is None:
         raise ToolError("code search is not available in this session")
+    # ctx.search is the index's IndexSearcher (hybrid ranking), the same the editor's search uses.
     hits = ctx.search(a.query, a.k)
     if not hits:
         return "no results"
-    return "\n".join(
-        f"{h['path']}:{h['start_line']}-{h['end_line']} {h.get('symbol') or ''} (score {h['score']:.2f})" for h in hits
-    )
+    lines = []
+    for h in hits:
+        first = next((ln.strip() for ln in (h.get("snippet") or "").split("\n") if ln.strip()), "")
+        lines.append(f"{h['path']}:{h['start_line']}-{h['end_line']} {h.get('symbol') or ''} "
+                     f"(score {h['score']:.3f})" + (f"\n    {first[:160]}" if first else ""))
+    return "\n".join(lines)
 
 
 def _guard(path: Path, ctx: ToolContext) -> None:

@@ -1,0 +1,286 @@
+"""Workspace index benchmarks: cold build, incremental update latency, retrieval quality. Same run, tables + JSON.
+
+    .venv/bin/python benchmarks/index_bench.py [--repos requests,django] [--edits 50] [--json OUT]
+
+Inputs are fetched by the script: `pip download --no-deps --no-binary :all:` of django and requests
+(sdists, into benchmarks/results/cache), unpacked; the indexed trees are requests' `src/` and
+django's `django/` package (the library code, not its tests or docs).
+
+1. Cold build, each repo in a fresh child process (so peak RSS is the build's own): files/s,
+   chunks/s, seconds per stage (read+parse+tags, BM25, SQLite store, embedding, hnswlib), the share of
+   everything-but-embedding, peak RSS, index size on disk. The model load is reported apart.
+2. Incremental, on the largest built index with the background indexer running: one function edited
+   50 times (a new marker string each time); time until a hybrid query finds the new text, (a) from
+   the didSave handling (what the server does on textDocument/didSave) and (b) from the file write,
+   seen by watchdog; plus the time until the edited chunk's vector is in hnswlib. p50 / p95.
+3. Retrieval quality on requests: benchmarks/index_queries_requests.jsonl (natural-language queries,
+   each with the file + symbol that answers it), MRR@10 and recall@10 for BM25 alone (the anchor),
+   vectors alone, and hybrid (RRF of BM25, vectors and symbol names).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results"
+CACHE = RESULTS / "cache"
+PACKAGES = {"requests": ("requests==2.32.5", "src"), "django": ("django==5.2.8", "django")}
+QUERIES = ROOT / "benchmarks" / "index_queries_requests.jsonl"
+
+
+def fetch(name: str) -> Path:
+    """The library tree of a PyPI sdist, downloaded and unpacked once into benchmarks/results/cache."""
+    spec, sub = PACKAGES[name]
+    version = spec.split("==")[1]
+    dest = CACHE / f"{name}-{version}"
+    if not (dest / "PKG-INFO").exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", spec,
+                        "-d", str(CACHE), "-q"], check=True)
+        archive = next(CACHE.glob(f"{name}-{version}.tar.gz"), None) or next(CACHE.glob(f"{name.capitalize()}-{version}.tar.gz"))
+        with tarfile.open(archive) as tar:
+            tar.extractall(CACHE, filter="data")
+        unpacked = next(p for p in CACHE.iterdir() if p.is_dir() and p.name.lower() == f"{name}-{version}")
+        if unpacked != dest:
+            unpacked.rename(dest)
+    return dest / sub
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- 1. cold build (child process) ----------------------------------------------------------------
+def child_build(root: Path, data_dir: Path) -> None:
+    from mimo_lsp.index import SentenceTransformerEmbedder, WorkspaceIndex
+
+    t0 = time.perf_counter()
+    emb = SentenceTransformerEmbedder()
+    emb.embed(["warm up"])
+    load_s = time.perf_counter() - t0
+    index = WorkspaceIndex(root, data_dir, embedder=emb)
+    stats = index.build()
+    index.close()
+    print(json.dumps({"stats": stats.model_dump(), "model_load_s": load_s, "peak_rss_mb": peak_rss_mb(),
+                      "threads": emb.threads}))
+
+
+def cold_build(name: str, root: Path, data_dir: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, __file__, "--child-build", str(root), str(data_dir)],
+                          capture_output=True, text=True, env=env, check=True)
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    s = out["stats"]
+    t = s["timings"]
+    total = s["seconds"]
+    parse = t.get("scan", 0) + t.get("read", 0) + t.get("parse", 0)
+    non_embed = total - t.get("embed", 0)
+    return {
+        "repo": name, "files": s["files"], "chunks": s["chunks"], "errors": len(s["errors"]),
+        "seconds": total, "files_per_s": s["files"] / total, "chunks_per_s": s["chunks"] / total,
+        "embed_s": t.get("embed", 0), "parse_s": parse, "lexical_s": t.get("lexical", 0),
+        "store_s": t.get("store", 0), "hnsw_s": t.get("hnsw", 0),
+        "other_s": total - parse - sum(t.get(k, 0) for k in ("lexical", "store", "embed", "hnsw")),
+        "non_embed_share": non_embed / total, "model_load_s": out["model_load_s"],
+        "peak_rss_mb": out["peak_rss_mb"], "index_mb": dir_size(data_dir) / 2**20,
+        "source_mb": sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) / 2**20,
+        "torch_threads": out["threads"],
+    }
+
+
+# --- 2. incremental ---------------------------------------------------------------------------------
+def pick_function(index) -> tuple[str, str, int]:
+    """A mid-sized top-level function of a mid-sized Python file: (path, symbol, line of its `def`)."""
+    candidates = []
+    for cid, rec in index.chunks.items():
+        c = rec.chunk
+        if c.kind == "function" and c.language == "python" and 8 <= c.end_line - c.start_line <= 40:
+            lines = c.text.split("\n")
+            if lines[0].startswith("def ") and lines[0].rstrip().endswith(":"):
+                candidates.append((c.path, c.symbol, c.start_line))
+    candidates.sort()
+    return candidates[len(candidates) // 2]
+
+
+def percentile(values: list[float], p: float) -> float:
+    v = sorted(values)
+    return v[min(len(v) - 1, max(0, round(p / 100 * (len(v) - 1))))]
+
+
+def incremental(root: Path, data_dir: Path, edits: int, embedder) -> dict:
+    from mimo_lsp.index import WorkspaceIndex
+    from mimo_lsp.index.worker import BackgroundIndexer
+
+    t0 = time.perf_counter()
+    index = WorkspaceIndex(root, data_dir, embedder=embedder)
+    index.ensure_loaded()
+    load_s = time.perf_counter() - t0
+    rel, symbol, def_line = pick_function(index)
+    path = root / rel
+    original = path.read_text(encoding="utf-8")
+    lines = original.split("\n")
+    header = lines[def_line - 1]
+    while not lines[def_line - 1].rstrip().endswith(":"):
+        def_line += 1
+    indent = " " * (len(header) - len(header.lstrip()) + 4)
+
+    def edit(i: int) -> str:
+        marker = f"zqbench{i}x"
+        new = lines[:def_line] + [f'{indent}_edit_marker = "{marker}"'] + lines[def_line:]
+        path.write_text("\n".join(new), encoding="utf-8")
+        return marker
+
+    def found(marker: str) -> bool:
+        return any(marker in h.snippet for h in index.search(marker, k=10, mode="hybrid"))
+
+    def measure(via_save: bool) -> dict[str, list[float]]:
+        worker = BackgroundIndexer(index, watch=not via_save)
+        worker.start(scan=True)
+        worker.wait_idle(600)
+        out: dict[str, list[float]] = {"found_ms": [], "embedded_ms": []}
+        try:
+            for i in range(edits):
+                marker = edit(i + (0 if via_save else 10_000))
+                start = time.perf_counter()
+                if via_save:
+                    index.drop_buffer(rel)  # what textDocument/didSave does (server/index_features.py)
+                while not found(marker):
+                    if time.perf_counter() - start > 30:
+                        raise RuntimeError(f"edit {i} not found after 30 s")
+                    time.sleep(0.002)
+                out["found_ms"].append((time.perf_counter() - start) * 1000)
+                while not worker.idle():
+                    time.sleep(0.002)
+                out["embedded_ms"].append((time.perf_counter() - start) * 1000)
+                time.sleep(0.05)  # edits are not back to back
+        finally:
+            worker.stop()
+        return out
+
+    try:
+        save = measure(via_save=True)
+        watch = measure(via_save=False)
+    finally:
+        path.write_text(original, encoding="utf-8")
+        index.close()
+    summary = {"index_chunks": None, "file": rel, "symbol": symbol, "edits": edits, "load_s": load_s}
+    for name, series in (("didSave", save), ("watchdog", watch)):
+        for key, values in series.items():
+            summary[f"{name}_{key}_p50"] = statistics.median(values)
+            summary[f"{name}_{key}_p95"] = percentile(values, 95)
+    return summary
+
+
+# --- 3. retrieval quality ---------------------------------------------------------------------------
+def quality(root: Path, data_dir: Path, embedder) -> dict:
+    from mimo_lsp.index import IndexSearcher, WorkspaceIndex
+
+    index = WorkspaceIndex(root, data_dir, embedder=embedder)
+    index.build()
+    searcher = IndexSearcher(index)
+    queries = [json.loads(line) for line in QUERIES.read_text().splitlines() if line.strip()]
+    out: dict = {"queries": len(queries)}
+    for mode in ("lexical", "vector", "hybrid"):
+        rr: list[float] = []
+        misses: list[str] = []
+        for q in queries:
+            hits = searcher.search(q["query"], k=10, mode=mode)
+            rank = next((i for i, h in enumerate(hits, 1) if h.path == q["path"] and h.symbol == q["symbol"]), None)
+            rr.append(1.0 / rank if rank else 0.0)
+            if not rank:
+                misses.append(q["symbol"])
+        out[mode] = {"mrr": sum(rr) / len(rr), "recall_at_10": sum(1 for r in rr if r > 0) / len(rr),
+                     "misses": misses}
+    index.close()
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repos", default="requests,django")
+    ap.add_argument("--edits", type=int, default=50)
+    ap.add_argument("--json", default=str(RESULTS / "index_bench.json"))
+    ap.add_argument("--child-build", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child_build:
+        child_build(Path(args.child_build[0]), Path(args.child_build[1]))
+        return 0
+
+    from mimo_lsp.index import SentenceTransformerEmbedder
+
+    repos = [r for r in args.repos.split(",") if r]
+    work = Path(tempfile.mkdtemp(prefix="mimo-index-bench-"))
+    results: dict = {"machine": {"cpus": os.cpu_count()}, "cold": [], "incremental": None, "quality": None}
+    try:
+        trees = {}
+        for name in repos:
+            src = fetch(name)
+            trees[name] = work / name
+            shutil.copytree(src, trees[name])
+        for name in repos:
+            row = cold_build(name, trees[name], work / f"{name}-index")
+            results["cold"].append(row)
+            print(f"cold {name}: {row['files']} files, {row['chunks']} chunks in {row['seconds']:.1f}s", flush=True)
+
+        print("\n## Cold build (torch threads: %d, model load excluded)\n" % results["cold"][0]["torch_threads"])
+        print("| repo | files | chunks | total s | files/s | chunks/s | embed s | parse s | BM25 s | store s "
+              "| hnsw s | other s | non-embedding share | model load s | peak RSS MB | index MB (source MB) |")
+        print("|---" * 16 + "|")
+        for r in results["cold"]:
+            print(f"| {r['repo']} | {r['files']} | {r['chunks']} | {r['seconds']:.1f} | {r['files_per_s']:.1f} "
+                  f"| {r['chunks_per_s']:.1f} | {r['embed_s']:.1f} | {r['parse_s']:.2f} | {r['lexical_s']:.2f} "
+                  f"| {r['store_s']:.2f} | {r['hnsw_s']:.2f} | {r['other_s']:.2f} | {100 * r['non_embed_share']:.1f} % "
+                  f"| {r['model_load_s']:.1f} | {r['peak_rss_mb']:.0f} | {r['index_mb']:.1f} ({r['source_mb']:.1f}) |")
+
+        embedder = SentenceTransformerEmbedder()
+        embedder.embed(["warm up"])
+        big = max(results["cold"], key=lambda r: r["chunks"])["repo"]
+        inc = incremental(trees[big], work / f"{big}-index", args.edits, embedder)
+        inc["repo"] = big
+        inc["index_chunks"] = next(r["chunks"] for r in results["cold"] if r["repo"] == big)
+        results["incremental"] = inc
+        print(f"\n## Incremental: {inc['edits']} edits of {inc['file']}::{inc['symbol']} in {big} "
+              f"({inc['index_chunks']} chunks; index load {inc['load_s']:.1f}s)\n")
+        print("| from | query finds new text p50 ms | p95 ms | vector of the edit in hnswlib p50 ms | p95 ms |")
+        print("|---|---|---|---|---|")
+        for name in ("didSave", "watchdog"):
+            print(f"| {name} | {inc[f'{name}_found_ms_p50']:.1f} | {inc[f'{name}_found_ms_p95']:.1f} "
+                  f"| {inc[f'{name}_embedded_ms_p50']:.1f} | {inc[f'{name}_embedded_ms_p95']:.1f} |")
+
+        if "requests" in trees:
+            q = quality(trees["requests"], work / "requests-quality-index", embedder)
+            results["quality"] = q
+            print(f"\n## Retrieval quality on requests ({q['queries']} queries, top 10)\n")
+            print("| ranking | MRR@10 | recall@10 |")
+            print("|---|---|---|")
+            for mode, label in (("lexical", "BM25 alone (anchor)"), ("vector", "vectors alone"),
+                                ("hybrid", "hybrid (RRF)")):
+                print(f"| {label} | {q[mode]['mrr']:.3f} | {q[mode]['recall_at_10']:.3f} |")
+            print(f"\nhybrid - BM25 MRR: {q['hybrid']['mrr'] - q['lexical']['mrr']:+.3f}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(results, indent=2))
+    print(f"\nJSON: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

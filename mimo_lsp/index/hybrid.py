@@ -1,0 +1,80 @@
+"""Hybrid ranking: reciprocal rank fusion of lexical (BM25), vector and symbol-name result lists,
+and the filters every list applies (language, path glob, kind).
+
+RRF (Cormack et al. 2009) fuses by rank, not score, so BM25 scores, cosine similarities and
+name-match scores need no calibration against each other: score(d) = sum_l 1 / (RRF_K + rank_l(d)).
+The symbol-name list joins only for queries that name code (see `names_code`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, field_validator
+
+if TYPE_CHECKING:
+    from .chunker import Chunk
+
+MODES = ("hybrid", "vector", "lexical")
+RRF_K = 60
+MIN_DEPTH = 50  # each list contributes at least this many candidates
+
+
+class SearchFilters(BaseModel):
+    """All given filters must hold. `path` is a glob on the workspace-relative path where `*` also
+    crosses `/` (`src/*.py` matches src/a/b.py); `**/` may lead. Lists mean any of."""
+
+    language: list[str] | None = None  # python, javascript, typescript, tsx, go, rust, java, c, cpp, md ...
+    path: str | None = None
+    kind: list[str] | None = None  # function, method, class, module, text, struct, ...
+
+    @field_validator("language", "kind", mode="before")
+    @classmethod
+    def _listify(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v
+
+    def empty(self) -> bool:
+        return not (self.language or self.path or self.kind)
+
+    def compile(self, chunk_of: Callable[[int], Chunk]) -> Callable[[int], bool]:
+        langs = {x.lower() for x in self.language} if self.language else None
+        kinds = {x.lower() for x in self.kind} if self.kind else None
+        pattern = self.path
+        globs = [pattern, pattern[3:]] if pattern and pattern.startswith("**/") else [pattern] if pattern else []
+
+        def allow(cid: int) -> bool:
+            try:
+                c = chunk_of(cid)
+            except KeyError:
+                return False
+            if langs is not None and c.language not in langs:
+                return False
+            if kinds is not None and c.kind not in kinds:
+                return False
+            return not globs or any(fnmatch.fnmatchcase(c.path, g) for g in globs)
+
+        return allow
+
+
+_IDENTIFIER = re.compile(r"\w_\w|[a-z][A-Z]|[A-Z]{2,}[a-z]|\w\.\w|\w\(|::")
+
+
+def names_code(query: str) -> bool:
+    """Whether the query names code (snake_case, camelCase, a.b, call(), a::b, or one bare word).
+    Only then does the symbol-name list join the fusion: measured on natural-language queries it
+    only added noise (benchmarks/index_bench.py, docs/benchmarks.md)."""
+    return bool(_IDENTIFIER.search(query)) or len(query.split()) == 1
+
+
+def fuse(lists: Sequence[Sequence[tuple[int, float]]], weights: Sequence[float] | None = None,
+         k: int = RRF_K) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of ranked (id, score) lists -> [(id, fused score)], best first."""
+    scores: dict[int, float] = {}
+    for li, ranked in enumerate(lists):
+        w = weights[li] if weights else 1.0
+        for rank, (cid, _) in enumerate(ranked, start=1):
+            scores[cid] = scores.get(cid, 0.0) + w / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
