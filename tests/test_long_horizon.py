@@ -361,4 +361,4 @@ def test_planner_context_is_the_repo_map_and_matching_code(calc_workspace: Path)
         service.close()
     prompt = model.prompts[0][1].content
     assert "Repository map" in prompt and "calc.py" in prompt and "add" in prompt
-    assert "Code matching the goal:\n- calc.py:" in prompt
+    assert "Code matching the goal:" in prompt and "- calc.py:4-6 add" in prompt
