@@ -9,11 +9,29 @@ from __future__ import annotations
 import fnmatch
 from typing import Optional
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+def _one_shape_schema(schema: dict) -> None:
+    """The JSON schema a model sees (and llama.cpp's grammar enforces): exactly one of the valid shapes,
+    so a constrained model cannot produce `{}` or a path without a predicate."""
+    text = {"type": "string", "minLength": 1, "maxLength": 300}
+
+    def shape(**props: dict) -> dict:
+        return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
+
+    variants = [shape(command=text), shape(path=text, contains=text), shape(path=text, not_contains=text),
+                shape(path=text, exists={"type": "boolean"}), shape(path=text, matches=text)]
+    for key in list(schema):
+        if key not in ("title", "description"):
+            del schema[key]
+    schema["anyOf"] = variants
 
 
 class CheckSpec(BaseModel):
     """One executable check: `command` (exit 0) or a predicate on `path` (exists/contains/not_contains/matches)."""
+
+    model_config = ConfigDict(json_schema_extra=_one_shape_schema)
 
     command: Optional[str] = Field(None, max_length=300)
     path: Optional[str] = Field(None, max_length=200)
