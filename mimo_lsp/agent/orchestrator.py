@@ -15,7 +15,7 @@ from mimo_lsp.agent.executor import Attempt, NodeOutcome, NodeRunner, TaskCancel
 from mimo_lsp.agent.goal import CheckResult, file_predicate, judge, summarize_results
 from mimo_lsp.agent.lessons import NodeHistory, distill, store_lessons
 from mimo_lsp.agent.plan import CheckSpec, Plan, PlanNode, plan_lines
-from mimo_lsp.agent.planner import make_plan, replan
+from mimo_lsp.agent.planner import PLAN_TOKENS, make_plan, replan
 from mimo_lsp.agent.scheduler import Scheduler
 from mimo_lsp.llm.port import ModelError
 from mimo_lsp.safety.audit import digest
@@ -87,11 +87,19 @@ class Orchestrator:
         t = self.t
         t.tokens.purpose = "plan"
         try:
-            return make_plan(self.planner_model, t.goal, t.context(), t.criteria_text(),
+            return make_plan(self.planner_model, t.goal, t.context(self._context_budget()), t.criteria_text(),
                              attempts=self.a.max_plan_attempts, max_nodes=self.a.max_plan_nodes, on_token=t.tokens,
-                             memory=t.memory.context(t.goal, self.a.memory_tokens, ("lesson", "outcome", "fact")))
+                             memory=t.memory.context(t.goal, self.a.memory_tokens, ("lesson", "outcome", "fact")),
+                             max_tokens=self._plan_tokens())
         finally:
             t.tokens.flush()
+
+    def _context_budget(self) -> int:
+        """Workspace context for the planner: at most a quarter of the model's context window."""
+        return max(128, min(600, self.t.settings.model.n_ctx // 4))
+
+    def _plan_tokens(self) -> int:
+        return min(PLAN_TOKENS, self.t.settings.model.n_ctx // 2)
 
     def _announce(self, sched: Scheduler, attempt: int) -> None:
         t = self.t
@@ -109,8 +117,9 @@ class Orchestrator:
         self.stats["replans"] += 1
         t.tokens.purpose = "replan"
         try:
-            revised = replan(self.planner_model, t.goal, sched.done_nodes(), sched.remaining(), failure, t.context(),
-                             attempts=self.a.max_plan_attempts, max_nodes=self.a.max_plan_nodes, on_token=t.tokens)
+            revised = replan(self.planner_model, t.goal, sched.done_nodes(), sched.remaining(), failure,
+                             t.context(self._context_budget()), attempts=self.a.max_plan_attempts,
+                             max_nodes=self.a.max_plan_nodes, on_token=t.tokens, max_tokens=self._plan_tokens())
             sched.replace_remaining(revised, self.a.max_plan_nodes)
         except ModelError:
             return False

@@ -5,16 +5,15 @@ from __future__ import annotations
 from mimo_lsp.agent.plan import PlanNode
 
 PLANNER_SYSTEM = """You are the planner of a coding agent working in a software repository.
-Split the user's goal into a plan: a list of sub-tasks that form a DAG.
+Split the user's goal into a small plan: a list of sub-tasks that form a DAG.
 Reply with JSON only, for example:
 {"nodes": [{"id": "n1", "title": "Find the code that parses dates", "depends_on": [],
  "expected_output": "the file and function are known"},
- {"id": "n2", "title": "Fix the date parser", "depends_on": ["n1"], "expected_output": "the tests pass",
-  "files": ["src/dates.py"], "max_steps": 8, "checks": [{"command": "pytest -q tests/test_dates.py"}]}]}
-Rules: ids are short and unique; depends_on lists ids of earlier nodes only; few nodes for a small goal;
-each expected_output says what will be true when the node is done. Optional per node: "files" (globs of
-the only files it may change), "max_steps" (its step budget), "checks" (each {"command": ...} that must
-exit 0, or {"path": ..., "contains": ...} / "exists" / "not_contains" / "matches")."""
+ {"id": "n2", "title": "Fix the date parser", "depends_on": ["n1"], "expected_output": "the tests pass"}]}
+Rules: ids are short and unique; depends_on lists ids of earlier nodes only; 1 to 5 nodes for a small goal;
+each expected_output says what will be true when the node is done (a file changed, a test passing).
+Optional per node: "files" (globs of the only files it may change), "max_steps" (its step budget),
+"checks" (each {"command": "..."} that must exit 0, or {"path": "...", "contains": "..."})."""
 
 
 def planner_user(goal: str, context: str, check: str | None, memory: str = "") -> str:
