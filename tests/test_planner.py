@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mimo_lsp.agent.plan import Plan, PlanError, topological_order
+from mimo_lsp.agent.plan import Plan, PlanError, plan_schema, topological_order
 from mimo_lsp.agent.planner import make_plan
 from mimo_lsp.llm.scripted import ScriptedChatModel
 from mimo_lsp.llm.structured import StructuredOutputError
@@ -21,7 +21,7 @@ def test_topological_order_is_stable_and_respects_dependencies():
 
 
 @pytest.mark.parametrize("nodes, message", [
-    ((("a", []), ("a", [])), "duplicate node id 'a'"),
+    ((("a", []), ("a", ["b"]), ("b", [])), "duplicate node id 'a'"),
     ((("a", ["zz"]),), "unknown id 'zz'"),
     ((("a", ["a"]),), "depends on itself"),
     ((("a", ["b"]), ("b", ["c"]), ("c", ["a"])), "dependency cycle"),
@@ -52,3 +52,19 @@ def test_too_many_nodes_is_a_defect():
     model = ScriptedChatModel([big, big])
     with pytest.raises(StructuredOutputError, match="at most 3 allowed"):
         make_plan(model, "goal", "", None, attempts=2, max_nodes=3)
+
+
+def test_a_node_repeated_verbatim_counts_once():
+    node = {"id": "n2", "title": "fix", "depends_on": [], "expected_output": "x"}
+    plan = Plan.model_validate({"nodes": [{"id": "n1", "title": "read", "expected_output": "x"}, node, node, node]})
+    assert [n.id for n in plan.nodes] == ["n1", "n2"]
+    topological_order(plan)
+
+
+def test_the_grammar_schema_caps_the_node_count():
+    schema = plan_schema(4)
+    assert schema["properties"]["nodes"]["maxItems"] == 4
+    assert Plan.model_json_schema()["properties"]["nodes"]["maxItems"] == 64  # the model class is untouched
+    model = ScriptedChatModel([{"nodes": [{"id": "a", "title": "a", "depends_on": [], "expected_output": "x"}]}])
+    make_plan(model, "goal", "", None, attempts=1, max_nodes=4)
+    assert model.schemas[0]["properties"]["nodes"]["maxItems"] == 4

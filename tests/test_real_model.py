@@ -81,7 +81,8 @@ async def test_server_task_on_shipped_model_streams_a_schema_valid_plan(tmp_path
     events = client.events[started["taskId"]]
     kinds = [e["_method"] for e in events]
     assert "token" in kinds, "model output streams as mimo/task/token"
-    plan = next(e for e in events if e["_method"] == "plan")
+    plan = next((e for e in events if e["_method"] == "plan"), None)
+    assert plan is not None, done["reason"]
     nodes = Plan.model_validate({"nodes": [{"id": n["id"], "title": n["title"], "depends_on": n["dependsOn"],
                                             "expected_output": n["expectedOutput"]} for n in plan["nodes"]]})
     topological_order(nodes)  # a valid DAG

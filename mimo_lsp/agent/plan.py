@@ -78,6 +78,25 @@ class PlanNode(BaseModel):
 class Plan(BaseModel):
     nodes: list[PlanNode] = Field(min_length=1, max_length=64)
 
+    @model_validator(mode="after")
+    def _drop_verbatim_repeats(self) -> "Plan":
+        """A node repeated verbatim (a small model's repetition loop) means nothing twice: keep the first.
+        Different nodes sharing an id stay an error (topological_order reports it)."""
+        seen: list[PlanNode] = []
+        for node in self.nodes:
+            if node not in seen:
+                seen.append(node)
+        self.nodes = seen
+        return self
+
+
+def plan_schema(max_nodes: int) -> dict:
+    """The Plan schema with the node count bounded by `max_nodes`: llama.cpp's grammar then closes the
+    list at the cap, so a small model that repeats a node cannot run to the token limit."""
+    schema = Plan.model_json_schema()
+    schema["properties"]["nodes"]["maxItems"] = max(1, min(max_nodes, 64))
+    return schema
+
 
 class PlanError(ValueError):
     """The plan is not a valid DAG; the message says why so the model can correct it."""

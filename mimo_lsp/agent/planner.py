@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mimo_lsp.agent.plan import Plan, PlanNode, plan_lines, topological_order
+from mimo_lsp.agent.plan import Plan, PlanNode, plan_lines, plan_schema, topological_order
 from mimo_lsp.agent.prompts import PLANNER_SYSTEM, REPLANNER_SYSTEM, planner_user, replanner_user
 from mimo_lsp.llm.port import ChatMessage, ChatModel, TokenCallback
 from mimo_lsp.llm.structured import complete_structured
@@ -29,7 +29,7 @@ def make_plan(
     ]
     return complete_structured(
         model, messages, Plan, retries=attempts - 1, max_tokens=max_tokens, on_token=on_token,
-        check=lambda p: topological_order(p, max_nodes),
+        check=lambda p: topological_order(p, max_nodes), schema=plan_schema(max_nodes),
     )
 
 
@@ -55,7 +55,7 @@ def replan(
     ]
     return complete_structured(
         model, messages, Plan, retries=attempts - 1, max_tokens=max_tokens, on_token=on_token,
-        check=lambda p: topological_order(p, max_nodes, known=done_ids),
+        check=lambda p: topological_order(p, max_nodes, known=done_ids), schema=plan_schema(max_nodes),
     )
 
 

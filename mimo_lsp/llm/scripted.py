@@ -21,6 +21,7 @@ class ScriptedChatModel:
         self._next = 0
         self._lock = threading.Lock()
         self.prompts: list[list[ChatMessage]] = []
+        self.schemas: list[dict[str, Any] | None] = []  # what a grammar-constrained model would be held to
 
     @classmethod
     def from_file(cls, path: Path) -> "ScriptedChatModel":
@@ -48,6 +49,7 @@ class ScriptedChatModel:
     ) -> Completion:
         with self._lock:
             self.prompts.append(list(messages))
+            self.schemas.append(schema)
             if self._next >= len(self._replies):
                 raise ModelError(f"scripted model ran out of replies after {len(self._replies)}")
             text = self._replies[self._next]

@@ -30,9 +30,11 @@ def complete_structured(
     temperature: float | None = None,
     on_token: TokenCallback | None = None,
     check: Callable[[T], None] | None = None,
+    schema: dict | None = None,
 ) -> T:
-    """Ask for `result_type`; on invalid JSON, schema or `check` failure, show the error and re-ask."""
-    schema = result_type.model_json_schema()
+    """Ask for `result_type`; on invalid JSON, schema or `check` failure, show the error and re-ask.
+    `schema` narrows what the model may emit (a tighter version of `result_type`'s own schema)."""
+    schema = schema or result_type.model_json_schema()
     convo = list(messages)
     errors: list[str] = []
     for _ in range(retries + 1):
