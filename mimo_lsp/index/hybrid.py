@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .chunker import Chunk
 
 MODES = ("hybrid", "vector", "lexical")
+FUSIONS = ("rrf", "combsum")
 RRF_K = 60
 MIN_DEPTH = 50  # each list contributes at least this many candidates
 
@@ -77,4 +78,19 @@ def fuse(lists: Sequence[Sequence[tuple[int, float]]], weights: Sequence[float] 
         w = weights[li] if weights else 1.0
         for rank, (cid, _) in enumerate(ranked, start=1):
             scores[cid] = scores.get(cid, 0.0) + w / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def combsum(lists: Sequence[Sequence[tuple[int, float]]]) -> list[tuple[int, float]]:
+    """CombSUM (Fox & Shaw 1994) of min-max normalised scores: each list maps its best score to 1 and
+    its worst to 0; a document's fused score is the mean over lists (0 where a list lacks it). Unlike
+    RRF it keeps how far apart the scores are, not only their order."""
+    scores: dict[int, float] = {}
+    used = [ranked for ranked in lists if ranked]
+    for ranked in used:
+        values = [s for _, s in ranked]
+        lo, hi = min(values), max(values)
+        for cid, s in ranked:
+            norm = (s - lo) / (hi - lo) if hi > lo else 1.0
+            scores[cid] = scores.get(cid, 0.0) + norm / len(used)
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))

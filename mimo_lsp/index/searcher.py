@@ -21,12 +21,13 @@ class IndexSearcher:
         self.index = index
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | Mapping[str, Any] | None = None,
-               mode: str = "hybrid") -> list[SearchHit]:
+               mode: str = "hybrid", fusion: str = "rrf") -> list[SearchHit]:
         """Best chunks for `query`. filters: {"language": [...], "path": "glob", "kind": [...]};
-        mode: "hybrid" (RRF of BM25, vectors and symbol names), "vector" or "lexical"."""
+        mode: "hybrid" (BM25, vectors and symbol names fused), "vector" or "lexical";
+        fusion (hybrid only): "rrf" (reciprocal rank fusion) or "combsum" (normalised score sum)."""
         if filters is not None and not isinstance(filters, SearchFilters):
             filters = SearchFilters.model_validate(filters)
-        return self.index.search(query, k, filters, mode)
+        return self.index.search(query, k, filters, mode, fusion)
 
     def repo_map(self, token_budget: int = 1024, focus: Iterable[str] = ()) -> str:
         """Ranked outline of the workspace's definitions within ~token_budget tokens. `focus`:

@@ -679,9 +679,11 @@ class WorkspaceIndex:
             self.build()
 
     def search(self, query: str, k: int = 10, filters: hybrid.SearchFilters | None = None,
-               mode: str = "hybrid") -> list[SearchHit]:
+               mode: str = "hybrid", fusion: str = "rrf") -> list[SearchHit]:
         if mode not in hybrid.MODES:
             raise ValueError(f"unknown search mode {mode!r}: use one of {', '.join(hybrid.MODES)}")
+        if fusion not in hybrid.FUSIONS:
+            raise ValueError(f"unknown fusion {fusion!r}: use one of {', '.join(hybrid.FUSIONS)}")
         if not query.strip() or k <= 0:
             return []
         self._prepare()
@@ -707,7 +709,7 @@ class WorkspaceIndex:
                 # A chunk edited a moment ago has no vector yet: it is missing from the vector list
                 # through no fault of its own, so its lexical rank stands in for its vector rank.
                 stand_in = [(cid, s) if cid in self._pending else (-1, s) for cid, s in lists[0]]
-                ranked = hybrid.fuse(lists + [stand_in])
+                ranked = (hybrid.fuse if fusion == "rrf" else hybrid.combsum)(lists + [stand_in])
                 ranked = [(cid, s) for cid, s in ranked if cid != -1]
             else:
                 ranked = lists[0] if lists else []
