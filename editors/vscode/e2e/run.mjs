@@ -12,7 +12,8 @@
 //     disk, the "Accept" lens of the next keeps it, the file-level "Reject File" lens reverts the rest;
 //  3. the hunk list (F1 -> "MiMo: Review Changes (Hunk List)") accepts notes.md;
 //  4. "MiMo: Show Audit Trail" shows the verified chain; "Start Task (Max Mode)" is not in the palette
-//     (the server does not advertise it);
+//     (the server does not advertise it); "MiMo: Search Codebase" lists hits, opens the picked one, and
+//     the status bar's tooltip shows the index state from mimo.index.status;
 //  5. Checkpoints view: right-click checkpoint #1 (the read, before any edit) -> Restore -> files: calc.py
 //     is the original again and notes.md is gone;
 //  6. "Developer: Reload Window": the extension starts the server again and refills the Plan and
@@ -328,6 +329,28 @@ try {
   log(`palette rows for "Start Task (Max Mode)": ${maxRows}`);
   if (maxRows !== 0) throw new Error('Start Task (Max Mode) is offered although the server does not advertise it');
   await page.keyboard.press('Escape');
+
+  // --- 4b. Search Codebase: the hits quick pick opens the file; the status bar shows the index state ----
+  log('F1 -> MiMo: Search Codebase');
+  await runCommand('MiMo: Search Codebase');
+  await waitForInputTitled('MiMo: Search Codebase');
+  await quickInputBox.fill('multiply two numbers');
+  await page.keyboard.press('Enter');
+  await waitForInputTitled('hit(s) for "multiply two numbers"');
+  const hitRow = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'calc.py' }).first();
+  await hitRow.waitFor({ state: 'visible', timeout: 15_000 });
+  const firstHit = (await page.locator('.quick-input-widget .monaco-list-row').first().innerText()).replace(/\s+/g, ' ').trim();
+  log(`first search hit: "${firstHit}"`);
+  await screenshot('search-hits');
+  await hitRow.click();
+  await page.locator('.tab.active', { hasText: 'calc.py' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await clearToasts();
+  await statusItem.hover();
+  const hover = page.locator('.monaco-hover, .workbench-hover', { hasText: /index: (ready|indexing): \d+ files, \d+ chunks/ }).first();
+  await hover.waitFor({ state: 'visible', timeout: 30_000 });
+  log(`status bar tooltip: "${(await hover.innerText()).replace(/\s+/g, ' ').trim()}"`);
+  await screenshot('search-index-state');
+  await page.mouse.move(0, 0);
 
   // --- 5. Checkpoints view: context menu -> Restore the first checkpoint (before any edit) ----------
   log('Checkpoints view: right-click the first checkpoint -> Restore -> files');

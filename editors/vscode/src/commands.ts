@@ -9,13 +9,14 @@ import type { InlineReview } from './inlineReview.js';
 import {
   Commands,
   type DoneEvent,
+  type IndexStatus,
   type SearchHit,
   type TaskInfo,
   type TaskStartParams,
   type TaskStartResult,
 } from './protocol.js';
 import { reviewHunkList } from './review.js';
-import { applyEvent, emptyState, startedState, statusText, statusTooltip, type TaskState } from './taskState.js';
+import { applyEvent, emptyState, indexSummary, startedState, statusText, statusTooltip, type TaskState } from './taskState.js';
 
 const CURRENT_TASK_KEY = 'mimo.currentTask';
 
@@ -28,6 +29,7 @@ export type Dispatch = (method: string, params: unknown, replayed: boolean) => v
 
 export class MimoCommands {
   state: TaskState = emptyState();
+  private indexPolling = false;
   readonly statusBar = vscode.window.createStatusBarItem('mimo.status', vscode.StatusBarAlignment.Left, 50);
   dispatch: Dispatch = () => {};
 
@@ -300,6 +302,26 @@ export class MimoCommands {
     await this.inline.refresh(taskId).catch(() => undefined);
   }
 
+  /** The index state in the status bar from mimo.index.status, re-read every 3 s while it indexes. Only
+   * after a search: asking for the status starts the indexer, which the user may not want at startup. */
+  private async pollIndex(): Promise<void> {
+    if (this.indexPolling) return;
+    this.indexPolling = true;
+    try {
+      for (;;) {
+        const st = await this.client.execute<IndexStatus>(Commands.indexStatus, {});
+        this.state = { ...this.state, index: indexSummary(st) };
+        this.render();
+        if (!st.indexing) return;
+        await new Promise((r) => setTimeout(r, 3000));
+      }
+    } catch (e) {
+      this.client.output.appendLine(`index status failed: ${String(e)}`);
+    } finally {
+      this.indexPolling = false;
+    }
+  }
+
   private async search(): Promise<void> {
     const query = await vscode.window.showInputBox({ title: 'MiMo: Search Codebase', prompt: 'Describe what you are looking for' });
     if (!query) return;
@@ -312,12 +334,11 @@ export class MimoCommands {
         () => this.client.execute<{ hits: SearchHit[] }>(Commands.indexSearch, { query, k: 20 }),
       );
     } catch (e) {
-      this.state = { ...this.state, index: 'failed' };
+      this.state = { ...this.state, index: `failed: ${String(e)}` };
       this.render();
       throw e;
     }
-    this.state = { ...this.state, index: 'ready' };
-    this.render();
+    void this.pollIndex();
     const picked = await vscode.window.showQuickPick(
       r.hits.map((h) => ({ label: `${h.path}:${h.startLine}`, description: `${h.symbol ?? ''} ${h.kind ?? ''} ${h.score.toFixed(3)}`, detail: h.snippet?.split('\n')[0], hit: h })),
       { title: `MiMo: ${r.hits.length} hit(s) for "${query}"`, matchOnDescription: true },

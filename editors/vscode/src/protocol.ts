@@ -16,6 +16,7 @@ export const Commands = {
   taskResume: 'mimo.task.resume',
   taskEvents: 'mimo.task.events',
   indexSearch: 'mimo.index.search',
+  indexStatus: 'mimo.index.status',
   checkpointList: 'mimo.checkpoint.list',
   checkpointDiff: 'mimo.checkpoint.diff',
   checkpointRestore: 'mimo.checkpoint.restore',
@@ -158,4 +159,18 @@ export interface TaskInfo {
   reason?: string | null;
   steps?: number;
   lastSeq?: number;
+}
+
+/** mimo.index.status's result (docs/protocol.md). */
+export interface IndexStatus {
+  files: number;
+  chunks: number;
+  pending: number;
+  embedded: number;
+  errors: number;
+  errorList?: string[];
+  embedFailures?: number;
+  lastEmbedError?: string | null;
+  indexing: boolean;
+  lastUpdate?: number | null;
 }

@@ -1,5 +1,5 @@
 // Current task and the status bar text, from command results and notifications. No `vscode` import.
-import type { DoneEvent, StepEvent, TokenEvent } from './protocol.js';
+import type { DoneEvent, IndexStatus, StepEvent, TokenEvent } from './protocol.js';
 
 export interface TaskState {
   taskId?: string;
@@ -18,8 +18,8 @@ export interface TaskState {
   lastSeq: number;
   /** set when the server says the task's process died (status "interrupted"): resumable */
   interrupted?: boolean;
-  /** the codebase index as last seen by a search: unknown | updating | ready */
-  index: 'unknown' | 'updating' | 'ready' | 'failed';
+  /** the codebase index: 'unknown' until a search starts it, then mimo.index.status summarised (indexSummary) */
+  index: string;
 }
 
 export function emptyState(): TaskState {
@@ -79,4 +79,13 @@ export function statusTooltip(s: TaskState, configuredModel?: string): string {
   if (s.interrupted) return `${head}\ninterrupted (the server stopped mid-task): MiMo: Resume Task continues it\n${counts}\n${tail}`;
   if (s.running) return `${head}\nrunning: ${counts}\n${tail}`;
   return `${head}\n${s.outcome ?? ''}${s.reason ? `: ${s.reason}` : ''}\n${counts}\n${tail}`;
+}
+
+/** One line for the status bar tooltip from mimo.index.status: counts, what is left, errors. */
+export function indexSummary(st: IndexStatus): string {
+  const parts = [`${st.files} files`, `${st.chunks} chunks`];
+  if (st.pending > 0) parts.push(`${st.pending} awaiting embeddings`);
+  if (st.errors > 0) parts.push(`${st.errors} error(s)${st.errorList?.length ? ` (first: ${st.errorList[0]})` : ''}`);
+  if (st.embedFailures) parts.push(`embedding failed ${st.embedFailures}x${st.lastEmbedError ? `: ${st.lastEmbedError}` : ''}`);
+  return `${st.indexing ? 'indexing' : 'ready'}: ${parts.join(', ')}`;
 }

@@ -6,7 +6,7 @@ import { PlanModel } from '../src/planModel.js';
 import type { ReviewGetResult } from '../src/protocol.js';
 import { hunkChoices, hunkPreview, inlineFiles, lensSpecs, pendingCount, removedNote } from '../src/reviewModel.js';
 import { initializationOptions, launchCommand, startFailureMessage } from '../src/settings.js';
-import { applyEvent, emptyState, startedState, statusText, statusTooltip } from '../src/taskState.js';
+import { applyEvent, emptyState, indexSummary, startedState, statusText, statusTooltip } from '../src/taskState.js';
 
 const plan = {
   taskId: 't1', seq: 1, kind: 'plan', attempt: 1,
@@ -117,6 +117,16 @@ test('task state: status bar text follows plan, nodes, steps, tokens and done', 
   s = { ...s, running: false, interrupted: true };
   assert.equal(statusText(s), '$(debug-pause) MiMo: interrupted');
   assert.match(statusTooltip(s), /Resume Task/);
+});
+
+test('index state: mimo.index.status summarised for the status bar tooltip', () => {
+  const base = { files: 22, chunks: 317, pending: 0, embedded: 317, errors: 0, indexing: false };
+  assert.equal(indexSummary(base), 'ready: 22 files, 317 chunks');
+  assert.equal(indexSummary({ ...base, pending: 40, embedded: 277, indexing: true }), 'indexing: 22 files, 317 chunks, 40 awaiting embeddings');
+  const broken = indexSummary({ ...base, errors: 2, errorList: ['bad.py: syntax error at line 3'], embedFailures: 1, lastEmbedError: 'OSError: no model' });
+  assert.equal(broken, 'ready: 22 files, 317 chunks, 2 error(s) (first: bad.py: syntax error at line 3), embedding failed 1x: OSError: no model');
+  const s = { ...emptyState(), index: broken };
+  assert.match(statusTooltip(s), /index: ready: 22 files.*embedding failed/);
 });
 
 test('inline review: pending hunks placed by currentLine, lenses per hunk, file and task', () => {
