@@ -5,7 +5,8 @@
 //                       temp dir, E2E_REAL_MODEL=0 skips the run on the shipped model)
 //
 // Stages (a screenshot of each goes to e2e/artifacts/):
-//  1. scripted model (plan, read, three edits of calc.py, a new notes.md, finish): F1 -> "MiMo: Start Task";
+//  1. scripted model (plan, read, three edits of calc.py, a new notes.md, a curl the policy asks about:
+//     answered No in the modal dialog and recorded so in the audit trail, finish): F1 -> "MiMo: Start Task";
 //     the Plan view shows the node done, the status bar and a notification the outcome;
 //  2. inline review: F1 -> "MiMo: Review Changes" opens calc.py with CodeLenses over each hunk and the
 //     proposed lines highlighted; the "Reject" lens of the first hunk (one line made three) reverts it on
@@ -73,6 +74,15 @@ function journalTasks() {
   return JSON.parse(r.stdout);
 }
 
+// The task's audit records (mimo audit export).
+function auditRecords(taskId) {
+  const out = path.join(tmp, `audit-${taskId}.json`);
+  const r = spawnSync(python, ['-m', 'mimo_lsp.cli', 'audit', 'export', taskId, '-w', ws, '--out', out], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cannot export the audit trail: ${r.stderr}`);
+  const data = JSON.parse(fs.readFileSync(out, 'utf8'));
+  return Array.isArray(data) ? data : data.records;
+}
+
 // --- temp workspace, scripted model, VS Code user settings --------------------------------------
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mimo-e2e-'));
 const ws = path.join(tmp, 'calculator');
@@ -92,6 +102,7 @@ fs.writeFileSync(
     { thought: 'fix the operator', action: { tool: 'edit_file', path: 'calc.py', search: 'return a - b', replace: 'return a + b' } },
     { thought: 'swap the factors', action: { tool: 'edit_file', path: 'calc.py', search: 'return a * b', replace: 'return b * a' } },
     { thought: 'take notes', action: { tool: 'write_file', path: 'notes.md', content: '# notes\n\nadd fixed\n' } },
+    { thought: 'fetch the docs', action: { tool: 'run_command', command: 'curl -s https://example.invalid/calc' } },
     { thought: 'done', action: { tool: 'finish', summary: 'add fixed' } },
   ]),
 );
@@ -223,6 +234,13 @@ try {
     return t.includes(DOC_NEW) && t.includes('return a + b') && t.includes('return b * a') && fs.existsSync(notes);
   }, 90_000);
   log('calc.py and notes.md written by the agent');
+  // The policy asks before `curl` (network): the server's window/showMessageRequest is a modal dialog.
+  const dialog = page.locator('.monaco-dialog-box', { hasText: 'mimo wants to run run_command: curl' }).first();
+  await dialog.waitFor({ state: 'visible', timeout: 60_000 });
+  log(`modal confirmation: "${(await dialog.innerText()).replace(/\s+/g, ' ').trim()}"`);
+  await screenshot('confirm-modal');
+  await dialog.getByRole('button', { name: 'No', exact: true }).click();
+  await dialog.waitFor({ state: 'hidden', timeout: 15_000 });
   const doneToast = page.locator('.notifications-toasts .notification-toast', { hasText: 'MiMo task' }).first();
   await doneToast.waitFor({ state: 'visible', timeout: 60_000 });
   const outcome = (await doneToast.locator('.notification-list-item-message').first().innerText()).trim();
@@ -233,6 +251,9 @@ try {
   await screenshot('task-done');
   if (!/^MiMo task unverified\b/.test(outcome)) throw new Error(`unexpected task outcome: ${outcome}`);
   if (!/MiMo: unverified/.test(status)) throw new Error(`unexpected status bar text: ${status}`);
+  const auth = auditRecords(journalTasks().at(-1).id).filter((r) => r.layer === 'authorization' && r.data?.asked);
+  log(`audit: asked authorizations ${JSON.stringify(auth.map((r) => [r.event, r.data.answer, r.data.allowed]))}`);
+  if (auth.length !== 1 || auth[0].data.answer !== 'no' || auth[0].data.allowed !== false) throw new Error('the "No" answer is not in the audit trail');
 
   const toastText = async (text) => {
     const toast = page.locator('.notifications-toasts .notification-toast', { hasText: text }).last();
