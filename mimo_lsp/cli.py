@@ -343,7 +343,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     svc = IndexService()
     try:
         searcher = svc.searcher(root)
-        results = [searcher.search(q, args.k, filters, args.mode) for q in queries]
+        results = [searcher.search(q, args.k, filters, args.mode, args.fusion) for q in queries]
     except ValueError as exc:
         return _fail(str(exc))
     finally:
@@ -392,6 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
     srch.add_argument("--k", type=int, default=10)
     srch.add_argument("--json", action="store_true")
     srch.add_argument("--mode", choices=["hybrid", "vector", "lexical"], default="hybrid")
+    srch.add_argument("--fusion", choices=["combsum", "rrf"], default="combsum",
+                      help="how hybrid fuses BM25, vector and name matches (default combsum)")
     srch.add_argument("--queries", help="file with one query per line: prints one result list per query")
     srch.add_argument("--language", action="append", help="only these languages (repeatable)")
     srch.add_argument("--path", help="only paths matching this glob (* crosses /)")

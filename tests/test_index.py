@@ -130,6 +130,21 @@ def test_chunker_empty_file():
     assert chunk_file("blank.md", "\n\n  \n") == []
 
 
+def test_fusions_combsum_keeps_score_gaps_rrf_only_ranks():
+    from mimo_lsp.index.hybrid import combsum, fuse
+
+    lexical = [(1, 9.0), (2, 8.9), (3, 1.0)]  # 1 and 2 nearly tied, 3 far behind
+    vector = [(3, 0.80), (2, 0.79), (4, 0.10)]
+    # RRF sees only ranks: 3 (ranks 3 + 1) edges out 2 (2 + 2) although BM25 scores 3 far below.
+    assert [cid for cid, _ in fuse([lexical, vector])][:2] == [3, 2]
+    # CombSUM: 2 is near the top of both lists (0.99 + 0.99) / 2; 3 tops one list, bottoms the other.
+    fused = dict(combsum([lexical, vector]))
+    assert max(fused, key=fused.get) == 2
+    assert fused[2] == pytest.approx((7.9 / 8 + 0.69 / 0.70) / 2)
+    assert fused[4] == 0.0 and fused[1] == pytest.approx(0.5)  # absent from a list = 0 there
+    assert combsum([[(7, 0.5)], []]) == [(7, 1.0)]  # a one-hit list and an empty one
+
+
 def test_import_is_lazy():
     code = (
         "import sys, mimo_lsp.index\n"
@@ -311,9 +326,12 @@ def test_semantic_search_finds_function_described_in_other_words(workspace, embe
     lru = top(index, "a cache that discards the least recently used entries when full")[0]
     assert lru.path == "storage/cache.py" and (lru.symbol or "").startswith("LRUCache")
     assert top(index, "check a login secret against the stored hash")[0].symbol == "verify_password"
-    # Lexical alone finds identifiers; hybrid keeps them on top.
+    # Lexical alone finds identifiers; hybrid keeps them on top, with either fusion.
     assert top(index, "pbkdf2_hmac", mode="lexical")[0].symbol == "hash_password"
     assert top(index, "LRUCache put", mode="hybrid")[0].symbol == "LRUCache.put"
+    assert index.search("LRUCache put", 3, fusion="rrf")[0].symbol == "LRUCache.put"
+    with pytest.raises(ValueError, match="unknown fusion"):
+        index.search("x", 3, fusion="max")
 
     status = index.status()
     assert status["files"] == stats.files and status["chunks"] == stats.chunks

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .hybrid import SearchFilters
+from .hybrid import DEFAULT_FUSION, SearchFilters
 
 if TYPE_CHECKING:
     from .workspace_index import SearchHit, WorkspaceIndex
@@ -21,10 +21,10 @@ class IndexSearcher:
         self.index = index
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | Mapping[str, Any] | None = None,
-               mode: str = "hybrid", fusion: str = "rrf") -> list[SearchHit]:
+               mode: str = "hybrid", fusion: str = DEFAULT_FUSION) -> list[SearchHit]:
         """Best chunks for `query`. filters: {"language": [...], "path": "glob", "kind": [...]};
         mode: "hybrid" (BM25, vectors and symbol names fused), "vector" or "lexical";
-        fusion (hybrid only): "rrf" (reciprocal rank fusion) or "combsum" (normalised score sum)."""
+        fusion (hybrid only): "combsum" (normalised score sum, the default) or "rrf" (reciprocal rank)."""
         if filters is not None and not isinstance(filters, SearchFilters):
             filters = SearchFilters.model_validate(filters)
         return self.index.search(query, k, filters, mode, fusion)

@@ -679,7 +679,7 @@ class WorkspaceIndex:
             self.build()
 
     def search(self, query: str, k: int = 10, filters: hybrid.SearchFilters | None = None,
-               mode: str = "hybrid", fusion: str = "rrf") -> list[SearchHit]:
+               mode: str = "hybrid", fusion: str = hybrid.DEFAULT_FUSION) -> list[SearchHit]:
         if mode not in hybrid.MODES:
             raise ValueError(f"unknown search mode {mode!r}: use one of {', '.join(hybrid.MODES)}")
         if fusion not in hybrid.FUSIONS:

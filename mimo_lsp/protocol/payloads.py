@@ -145,6 +145,7 @@ class IndexSearchParams(Wire):
     workspace: str | None = None
     filters: IndexSearchFilters | None = None
     mode: Literal["hybrid", "vector", "lexical"] = "hybrid"
+    fusion: Literal["combsum", "rrf"] = "combsum"
 
 
 class IndexSearchHit(Wire):

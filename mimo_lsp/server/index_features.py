@@ -138,14 +138,15 @@ def _search(ls: MimoServer, workspace: Path, p: Any) -> dict[str, Any]:
     worker.wait_idle(float(_index_settings(ls).get("searchWaitS", 20.0)))
     filters = SearchFilters.model_validate(p.filters.model_dump()) if p.filters else None
     try:
-        hits = svc_search(ls, workspace, p.query, p.k, filters, p.mode)
+        hits = svc_search(ls, workspace, p.query, p.k, filters, p.mode, p.fusion)
     except ValueError as exc:
         raise JsonRpcInvalidParams(str(exc)) from None
     return W.IndexSearchResult(hits=[W.IndexSearchHit(**h.model_dump()) for h in hits]).wire()
 
 
-def svc_search(ls: MimoServer, workspace: Path, query: str, k: int, filters: Any, mode: str):
-    return _service(ls).searcher(workspace).search(query, k, filters, mode)
+def svc_search(ls: MimoServer, workspace: Path, query: str, k: int, filters: Any, mode: str,
+               fusion: str = "combsum"):
+    return _service(ls).searcher(workspace).search(query, k, filters, mode, fusion)
 
 
 def _status(ls: MimoServer, workspace: Path) -> dict[str, Any]:
