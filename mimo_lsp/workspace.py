@@ -14,16 +14,29 @@ ALWAYS_SKIPPED_DIRS = frozenset({".git", ".mimo", ".hg", ".svn", "__pycache__", 
 
 
 class IgnoreRules:
-    """Root .gitignore at fnmatch level: last matching rule wins, '!' re-includes, a trailing '/'
-    matches directories only, a '/' elsewhere anchors the pattern at the root."""
+    """.gitignore files at fnmatch level, the root's and every sub-folder's (read when first needed): a
+    folder's patterns are relative to it; the last matching rule wins and deeper files come later (so they
+    override, as in git); '!' re-includes, a trailing '/' matches directories only, a '/' elsewhere
+    anchors the pattern at its folder. `extra` patterns act as if at the top of the root's file."""
 
     def __init__(self, root: Path, extra: list[str] | None = None) -> None:
-        self.rules: list[tuple[str, bool, bool, bool]] = []  # (pattern, negate, dir_only, anchored)
-        lines = list(extra or [])
+        self.root = root
+        self._by_dir: dict[str, list[tuple[str, bool, bool, bool]]] = {"": self._parse(list(extra or []) + self._read(""))}
+
+    @property
+    def rules(self) -> list[tuple[str, bool, bool, bool]]:
+        """The root folder's rules: (pattern, negate, dir_only, anchored)."""
+        return self._by_dir[""]
+
+    def _read(self, rel_dir: str) -> list[str]:
         try:
-            lines += (root / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+            return (self.root / rel_dir / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
-            pass
+            return []
+
+    @staticmethod
+    def _parse(lines: list[str]) -> list[tuple[str, bool, bool, bool]]:
+        rules = []
         for raw in lines:
             line = raw.strip()
             if not line or line.startswith("#"):
@@ -37,16 +50,25 @@ class IgnoreRules:
             anchored = "/" in line
             line = line.lstrip("/")
             if line:
-                self.rules.append((line, negate, dir_only, anchored))
+                rules.append((line, negate, dir_only, anchored))
+        return rules
+
+    def _rules_of(self, rel_dir: str) -> list[tuple[str, bool, bool, bool]]:
+        if rel_dir not in self._by_dir:
+            self._by_dir[rel_dir] = self._parse(self._read(rel_dir))
+        return self._by_dir[rel_dir]
 
     def ignored(self, rel: str, is_dir: bool) -> bool:
-        name = rel.rsplit("/", 1)[-1]
+        parts = rel.split("/")
+        name = parts[-1]
         result = False
-        for pattern, negate, dir_only, anchored in self.rules:
-            if dir_only and not is_dir:
-                continue
-            if fnmatch.fnmatchcase(rel if anchored else name, pattern):
-                result = not negate
+        for depth in range(len(parts)):
+            here = "/".join(parts[depth:])  # the path relative to the folder whose .gitignore applies
+            for pattern, negate, dir_only, anchored in self._rules_of("/".join(parts[:depth])):
+                if dir_only and not is_dir:
+                    continue
+                if fnmatch.fnmatchcase(here if anchored else name, pattern):
+                    result = not negate
         return result
 
 

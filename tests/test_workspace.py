@@ -28,3 +28,19 @@ def test_walker_skips_vcs_state_caches_and_ignored(tmp_path: Path):
     (tmp_path / ".gitignore").write_text("build/\n")
     found = sorted(rel for rel, _ in iter_files(tmp_path))
     assert found == [".gitignore", "keep/build.txt", "src/a.py"]
+
+
+def test_nested_gitignore_files_apply_to_their_folder_and_override_the_root(tmp_path: Path):
+    files = {".gitignore": "*.log\n", "pkg/.gitignore": "/gen/\nlocal.cfg\n!important.log\n",
+             "pkg/gen/table.py": "x", "pkg/sub/gen/keep.py": "x", "pkg/local.cfg": "x", "pkg/sub/local.cfg": "x",
+             "local.cfg": "x", "pkg/important.log": "x", "pkg/other.log": "x", "app/important.log": "x",
+             "app/main.py": "x"}
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    found = sorted(rel for rel, _ in iter_files(tmp_path))
+    # pkg/.gitignore: '/gen/' anchored at pkg/ (pkg/sub/gen stays), 'local.cfg' anywhere below pkg/
+    # (not the root's), '!important.log' re-includes what the root's '*.log' ignores, below pkg/ only.
+    assert found == [".gitignore", "app/main.py", "local.cfg", "pkg/.gitignore", "pkg/important.log",
+                     "pkg/sub/gen/keep.py"]
+    assert IgnoreRules(tmp_path).ignored("pkg/gen", is_dir=True)
