@@ -19,6 +19,9 @@
 //     is the original again and notes.md is gone;
 //  6. "Developer: Reload Window": the extension starts the server again and refills the Plan and
 //     Checkpoints views from mimo.task.events (the new server reads the event log);
+//  6b. a scripted task runs a 15 s test; the server is killed (SIGKILL) meanwhile: the extension starts a new
+//     one, the status bar says interrupted, "MiMo: Resume Task" finishes the task, the work before the kill
+//     is still there;
 //  7. the shipped model (SmolLM2-135M GGUF, the server's default): mimo.model cleared in the user settings,
 //     steps and tokens capped in the workspace's .mimo/config.toml; F1 -> "MiMo: Start Task": the progress
 //     notification shows, the Plan view fills, the task ends with an outcome the UI reports (not asserted
@@ -73,6 +76,33 @@ function journalTasks() {
   if (r.status !== 0) throw new Error(`cannot read the journal: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
+
+// The mimo language servers running under our code-server (descendants of its process, from /proc).
+function mimoServerPids() {
+  const parent = new Map();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const under = (pid) => {
+    for (let p = parent.get(pid); p; p = parent.get(p)) if (p === server.pid) return true;
+    return false;
+  };
+  return [...parent.keys()].filter((pid) => {
+    try {
+      return under(pid) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('mimo_lsp.server');
+    } catch {
+      return false;
+    }
+  });
+}
+
+const SLOW_TEST = 'import time\n\n\ndef test_slow():\n    time.sleep(15)\n';
 
 // The task's audit records (mimo audit export).
 function auditRecords(taskId) {
@@ -414,6 +444,58 @@ try {
   log(`after reload: Plan view shows the node done, Checkpoints view ${await cpAfter.count()} rows`);
   await sleep(600);
   await screenshot('reloaded-views-refilled');
+
+  // --- 6b. The server is killed mid-task: restarted by the extension, the task resumed from the palette ---
+  // A new script (the server reads the scripted model's file at each task start and resume): write a
+  // slow test, run it (15 s), finish. The server is SIGKILLed while the test runs.
+  fs.writeFileSync(script, JSON.stringify([
+    { nodes: [{ id: 'slow', title: 'Run the slow check', depends_on: [], expected_output: 'the slow test passes' }] },
+    { thought: 'a slow test', action: { tool: 'write_file', path: 'test_slow.py', content: SLOW_TEST } },
+    { thought: 'run it', action: { tool: 'run_command', command: `${python} -m pytest -q -p no:cacheprovider test_slow.py` } },
+    { thought: 'done', action: { tool: 'finish', summary: 'the slow test passes' } },
+  ]));
+  const slowTest = path.join(ws, 'test_slow.py');
+  log('F1 -> MiMo: Start Task (slow check), then kill -9 the server while the test runs');
+  await runCommand('MiMo: Start Task');
+  await waitForInputTitled('MiMo: Start Task');
+  await quickInputBox.fill('Run the slow check');
+  await page.keyboard.press('Enter');
+  await waitForInputTitled('acceptance command');
+  await page.keyboard.press('Enter');
+  await waitFor('test_slow.py written by the agent', () => fs.existsSync(slowTest), 60_000);
+  await sleep(3000); // the test runs now
+  const before = mimoServerPids();
+  if (before.length !== 1) throw new Error(`expected one mimo server process, found ${JSON.stringify(before)}`);
+  process.kill(before[0], 'SIGKILL');
+  log(`killed the server (pid ${before[0]})`);
+  await waitFor('the extension to start a new server', () => {
+    const now = mimoServerPids();
+    return now.length === 1 && now[0] !== before[0];
+  }, 60_000);
+  log(`new server pid ${mimoServerPids()[0]}`);
+  await waitFor('status bar: interrupted', async () => /MiMo: interrupted/.test(await statusItem.innerText().catch(() => '')), 60_000);
+  await page.locator('.part.sidebar .monaco-list-row', { hasText: 'Run the slow check' }).filter({ hasText: 'interrupted' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await waitFor('the dead server\'s progress notification closed', async () =>
+    (await page.locator('.notifications-toasts .notification-toast', { hasText: 'slow: running' }).count()) === 0, 15_000);
+  log('Plan view: the node is interrupted; no progress notification left from the dead server');
+  await screenshot('server-killed-interrupted');
+  const slowId = journalTasks().at(-1).id;
+  log(`task ${slowId} is ${journalTasks().at(-1).status} in the journal; F1 -> MiMo: Resume Task`);
+  await clearToasts();
+  await runCommand('MiMo: Resume Task');
+  await waitForInputTitled('Resume which task?');
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Run the slow check' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  const resumedDone = page.locator('.notifications-toasts .notification-toast', { hasText: 'MiMo task' }).first();
+  await resumedDone.waitFor({ state: 'visible', timeout: 120_000 });
+  const resumedOutcome = (await resumedDone.locator('.notification-list-item-message').first().innerText()).trim();
+  const resumed = journalTasks().find((t) => t.id === slowId);
+  log(`resumed: notification "${resumedOutcome}"; journal: ${JSON.stringify(resumed)}`);
+  if (!/^MiMo task unverified\b/.test(resumedOutcome) || resumed.status !== 'finished') throw new Error('the resumed task did not finish');
+  if (!fs.existsSync(slowTest)) throw new Error('the work done before the kill is gone');
+  await sleep(600);
+  await screenshot('resumed-done');
+  await clearToasts();
 
   // --- 7. The shipped model (SmolLM2-135M GGUF, the server's default) ---------------------------------
   if (process.env.E2E_REAL_MODEL !== '0') {

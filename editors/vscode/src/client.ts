@@ -40,6 +40,8 @@ export class MimoClient implements vscode.Disposable {
   private starts = 0;
   /** Cancel of a $/progress notification: the token (mimo-task-<taskId>) is handed here. */
   onProgressCancel: (token: string) => void = () => {};
+  /** Closers of the progress notifications shown now (all are closed when the server restarts). */
+  private readonly openProgress = new Set<() => void>();
 
   constructor(readonly output: vscode.LogOutputChannel) {}
 
@@ -139,7 +141,11 @@ export class MimoClient implements vscode.Disposable {
       this.showProgress(client, String(token));
     });
     const restarted = this.starts++ > 0;
-    if (restarted) this.output.appendLine('server restarted: catching up on task events');
+    if (restarted) {
+      // The old process's progress notifications can never end now: close them.
+      for (const close of [...this.openProgress]) close();
+      this.output.appendLine('server restarted: catching up on task events');
+    }
     for (const l of this.startListeners) {
       try {
         l(client, restarted);
@@ -153,6 +159,12 @@ export class MimoClient implements vscode.Disposable {
   private showProgress(client: LanguageClient, token: string): void {
     let report: ((m: string) => void) | undefined;
     let finish: (() => void) | undefined;
+    const close = () => {
+      finish?.();
+      this.openProgress.delete(close);
+      sub.dispose();
+    };
+    this.openProgress.add(close);
     const sub = client.onProgress(WorkDoneProgress.type, token, (v: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd) => {
       if (v.kind === 'begin') {
         void vscode.window.withProgress(
@@ -168,8 +180,7 @@ export class MimoClient implements vscode.Disposable {
       } else if (v.kind === 'report' && v.message) {
         report?.(v.message);
       } else if (v.kind === 'end') {
-        finish?.();
-        sub.dispose();
+        close();
       }
     });
   }

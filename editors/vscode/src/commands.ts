@@ -8,6 +8,7 @@ import type { DiffDocuments } from './checkpointsView.js';
 import type { InlineReview } from './inlineReview.js';
 import {
   Commands,
+  TASK_INTERRUPTED,
   type DoneEvent,
   type IndexStatus,
   type SearchHit,
@@ -104,6 +105,7 @@ export class MimoCommands {
       if (status && status !== 'running' && status !== 'starting') {
         this.state = { ...this.state, running: false, interrupted: status === 'interrupted', outcome: status };
         this.render();
+        if (status === 'interrupted') this.dispatch(TASK_INTERRUPTED, { taskId }, true);
       }
     } else if (this.state.taskId === taskId) {
       await this.inline.refresh(taskId).catch(() => undefined);

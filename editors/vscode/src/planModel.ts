@@ -1,5 +1,5 @@
 // Plan state built from mimo/task/plan and mimo/task/node notifications. No `vscode` import.
-import type { NodeEvent, NodeStatus, PlanEvent } from './protocol.js';
+import { TASK_INTERRUPTED, type NodeEvent, type NodeStatus, type PlanEvent } from './protocol.js';
 
 export interface PlanItem {
   id: string;
@@ -19,6 +19,7 @@ export const STATUS_ICONS: Record<NodeStatus, string> = {
   done: 'pass',
   failed: 'error',
   skipped: 'debug-step-over',
+  interrupted: 'debug-pause',
 };
 
 export class PlanModel {
@@ -40,6 +41,17 @@ export class PlanModel {
         this.nodes.set(n.id, { title: n.title, dependsOn: n.dependsOn ?? [], status: n.status ?? 'pending', detail: n.expectedOutput ?? '' });
       }
       return true;
+    }
+    if (method === TASK_INTERRUPTED) {
+      if (ev.taskId !== this.taskId) return false;
+      let changed = false;
+      for (const n of this.nodes.values()) {
+        if (n.status === 'running') {
+          n.status = 'interrupted';
+          changed = true;
+        }
+      }
+      return changed;
     }
     if (method === 'mimo/task/node') {
       const node = params as NodeEvent;

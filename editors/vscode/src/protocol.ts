@@ -48,7 +48,10 @@ export interface PlanEvent extends TaskEvent {
   attempt: number;
 }
 
-export type NodeStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+export type NodeStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'interrupted';
+
+/** Client-side event (never sent by the server): the task's server process died while it ran. */
+export const TASK_INTERRUPTED = 'mimo/client/interrupted';
 
 export interface NodeEvent extends TaskEvent {
   nodeId: string;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CheckpointModel } from '../src/checkpointModel.js';
 import { PlanModel } from '../src/planModel.js';
-import type { ReviewGetResult } from '../src/protocol.js';
+import { TASK_INTERRUPTED, type ReviewGetResult } from '../src/protocol.js';
 import { hunkChoices, hunkPreview, inlineFiles, lensSpecs, pendingCount, removedNote } from '../src/reviewModel.js';
 import { initializationOptions, launchCommand, startFailureMessage } from '../src/settings.js';
 import { applyEvent, emptyState, indexSummary, startedState, statusText, statusTooltip } from '../src/taskState.js';
@@ -32,6 +32,18 @@ test('plan model: plan then node statuses give icons in topological order', () =
   m.apply('mimo/task/plan', { ...plan, taskId: 't2', nodes: [plan.nodes[0]] });
   assert.equal(m.items().length, 1);
   assert.equal(m.items()[0].status, 'pending');
+});
+
+test('plan model: a dead server leaves its running node interrupted, not spinning', () => {
+  const m = new PlanModel();
+  m.apply('mimo/task/plan', plan);
+  m.apply('mimo/task/node', { taskId: 't1', seq: 2, kind: 'node', nodeId: 'a', status: 'running', detail: 'Read' });
+  assert.equal(m.apply(TASK_INTERRUPTED, { taskId: 'other' }), false);
+  assert.equal(m.apply(TASK_INTERRUPTED, { taskId: 't1' }), true);
+  assert.deepEqual(m.items().map((i) => [i.status, i.icon]), [['interrupted', 'debug-pause'], ['pending', 'circle-outline']]);
+  // the resumed task's events take over again
+  m.apply('mimo/task/node', { taskId: 't1', seq: 1, kind: 'node', nodeId: 'a', status: 'done', detail: 'read it' });
+  assert.equal(m.items()[0].status, 'done');
 });
 
 test('plan model: a revised plan (attempt 2) keeps done nodes done and adds the new ones', () => {
