@@ -114,7 +114,8 @@ def _run_task(family_path: str, seed: int, p: float, mode: str, work_root: str,
     if model_spec:
         model = _open_model(model_spec)
     t0 = time.perf_counter()
-    row: dict[str, Any] = {"family": family["name"], "seed": seed, "p": p, "mode": mode, "ref_steps": ref_steps}
+    row: dict[str, Any] = {"family": family["name"], "seed": seed, "p": None if model_spec else p, "mode": mode,
+                           "ref_steps": ref_steps}
     if mode == "agent":
         settings = bench_settings(ref_steps, settings_extra)
         goal = family.get("goal", {})
@@ -219,7 +220,8 @@ def run_benchmark(family_path: Path, seeds: int, p: float, baseline: bool = Fals
 
 
 def _line(row: dict[str, Any]) -> str:
-    return (f"{row['family']} {row['mode']:8} p={row['p']} seed={row['seed']:3} steps={row['steps']:4} "
+    p = row["p"] if row["p"] is not None else "model"
+    return (f"{row['family']} {row['mode']:8} p={p} seed={row['seed']:3} steps={row['steps']:4} "
             f"errors={row['errors']:3} completed={row['completed']} ({row['seconds']:.1f}s)")
 
 
