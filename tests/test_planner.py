@@ -68,3 +68,22 @@ def test_the_grammar_schema_caps_the_node_count():
     model = ScriptedChatModel([{"nodes": [{"id": "a", "title": "a", "depends_on": [], "expected_output": "x"}]}])
     make_plan(model, "goal", "", None, attempts=1, max_nodes=4)
     assert model.schemas[0]["properties"]["nodes"]["maxItems"] == 4
+
+
+def test_prompt_examples_are_about_the_task_and_valid_when_copied():
+    import json
+
+    from mimo_lsp.agent.prompts import example_path, executor_system, planner_system
+    from mimo_lsp.tools.registry import AgentStep
+
+    goal = "Fix the add function in calc.py so that the tests pass"
+    example = next(line for line in planner_system(goal).splitlines() if line.startswith('{"nodes"'))
+    copied = Plan.model_validate(json.loads(example))  # a model that copies the example has a valid plan
+    assert [n.id for n in topological_order(copied)] == ["n1", "n2"] and copied.nodes[1].title == goal
+    assert example_path("", "Read the code", goal) == "calc.py"
+    assert example_path("src/*.py", "Rename the API in pkg/api.py, then docs/index.md") == "pkg/api.py"
+    assert example_path("Bump the version to 1.2.3, e.g. in the changelog") is None
+    for path, tool in (("calc.py", "read_file"), (None, "list_files")):
+        line = next(ln for ln in executor_system(path).splitlines() if ln.startswith('{"thought"'))
+        step = AgentStep.model_validate(json.loads(line))
+        assert step.action.tool == tool and step.action.path == (path or ".")

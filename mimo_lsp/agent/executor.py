@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from mimo_lsp.agent.plan import PlanNode
-from mimo_lsp.agent.prompts import EXECUTOR_SYSTEM, node_prompt
+from mimo_lsp.agent.prompts import example_path, executor_system, node_prompt
 from mimo_lsp.agent.window import Turn, build_window
 from mimo_lsp.llm.port import ChatMessage, ChatModel, ModelError, TokenCallback
 from mimo_lsp.llm.structured import complete_structured
@@ -84,13 +84,14 @@ class NodeRunner:
         keys: list[str] = []
         progress = ""
         rejections = 0
+        system = executor_system(example_path(" ".join(node.files), node.title, attempt.goal))
         for i in range(1, budget + 1):
             self._wait_if_paused()
             if self.tools.cancel.is_set():
                 raise TaskCancelled()
             if self.steps_left() <= 0:
                 return NodeOutcome(False, "the task's step budget is exhausted", i - 1, "task_budget", rejections, trail)
-            head = [ChatMessage(role="system", content=EXECUTOR_SYSTEM),
+            head = [ChatMessage(role="system", content=system),
                     ChatMessage(role="user", content=node_prompt(
                         attempt.goal, attempt.plan, node, attempt.criteria, attempt=attempt.number,
                         failures=attempt.failures, memory=attempt.memory, progress=progress, budget=budget))]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mimo_lsp.agent.plan import Plan, PlanNode, plan_lines, plan_schema, topological_order
-from mimo_lsp.agent.prompts import PLANNER_SYSTEM, REPLANNER_SYSTEM, planner_user, replanner_user
+from mimo_lsp.agent.prompts import planner_system, planner_user, replanner_system, replanner_user
 from mimo_lsp.llm.port import ChatMessage, ChatModel, TokenCallback
 from mimo_lsp.llm.structured import complete_structured
 
@@ -24,7 +24,7 @@ def make_plan(
 ) -> Plan:
     """Asks up to `attempts` times in all; invalid DAGs are shown to the model with the reason."""
     messages = [
-        ChatMessage(role="system", content=PLANNER_SYSTEM),
+        ChatMessage(role="system", content=planner_system(goal)),
         ChatMessage(role="user", content=planner_user(goal, context, check, memory)),
     ]
     return complete_structured(
@@ -50,7 +50,7 @@ def replan(
     answer: the reply may depend on their ids but not reuse them (checked, and re-asked if violated)."""
     done_ids = {n.id for n in done}
     messages = [
-        ChatMessage(role="system", content=REPLANNER_SYSTEM),
+        ChatMessage(role="system", content=replanner_system(goal)),
         ChatMessage(role="user", content=replanner_user(goal, plan_lines(done), _describe(remaining), failure, context)),
     ]
     return complete_structured(

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 from mimo_lsp.agent.plan import PlanNode
 
-PLANNER_SYSTEM = """You are the planner of a coding agent working in a software repository.
+# The examples in these prompts are built from the task itself: a small model copies its example almost
+# verbatim, and a copied example about the task at hand (its goal, a file it names) is a usable plan or
+# first step, where a fixed example ("fix the date parser", "src/app.py") sent it after code that is not there.
+# A file path: an optional folder part, a name of 2+ characters (not "e.g" or "i.e"), a letter-led suffix.
+_PATH = re.compile(r"(?<![\w/.-])((?:[\w-]+/)*[\w-]{2,}\.[A-Za-z][A-Za-z0-9]{0,7})(?![\w/-])")
+
+
+def _title(text: str, limit: int = 100) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def planner_system(goal: str) -> str:
+    nodes = [{"id": "n1", "title": _title("Read the code involved in: " + goal), "depends_on": [],
+              "expected_output": "the files and functions to change are known"},
+             {"id": "n2", "title": _title(goal), "depends_on": ["n1"],
+              "expected_output": "the change is made and the checks pass"}]
+    return f"""You are the planner of a coding agent working in a software repository.
 Split the user's goal into a small plan: a list of sub-tasks that form a DAG.
 Reply with JSON only, for example:
-{"nodes": [{"id": "n1", "title": "Find the code that parses dates", "depends_on": [],
- "expected_output": "the file and function are known"},
- {"id": "n2", "title": "Fix the date parser", "depends_on": ["n1"], "expected_output": "the tests pass"}]}
+{json.dumps({"nodes": nodes})}
 Rules: ids are short and unique; depends_on lists ids of earlier nodes only; 1 to 5 nodes for a small goal;
 each expected_output says what will be true when the node is done (a file changed, a test passing).
 Optional per node: "files" (globs of the only files it may change), "max_steps" (its step budget),
-"checks" (each {"command": "..."} that must exit 0, or {"path": "...", "contains": "..."})."""
+"checks" (each {{"command": "..."}} that must exit 0, or {{"path": "...", "contains": "..."}})."""
 
 
 def planner_user(goal: str, context: str, check: str | None, memory: str = "") -> str:
@@ -26,7 +44,8 @@ def planner_user(goal: str, context: str, check: str | None, memory: str = "") -
     return "\n\n".join(parts)
 
 
-REPLANNER_SYSTEM = PLANNER_SYSTEM + """
+def replanner_system(goal: str) -> str:
+    return planner_system(goal) + """
 You are REVISING a plan after a failure. Done nodes stay done: do not repeat them and do not reuse their
 ids. Reply with the nodes that remain to be done (new ones may depend on done ids), changed so that the
 failure does not happen again."""
@@ -42,17 +61,30 @@ def replanner_user(goal: str, done: str, remaining: str, failure: str, context: 
     ])
 
 
-EXECUTOR_SYSTEM = """You are a coding agent. You work on ONE sub-task of a plan, inside a repository.
-Each reply is one JSON object: {"thought": "why", "action": {"tool": NAME, ...arguments}}, for example
-{"thought": "I need to see the code first", "action": {"tool": "read_file", "path": "src/app.py"}}
+def example_path(*texts: str) -> str | None:
+    """The first file path named in `texts` (a node's files, its title, the goal), for the executor's example."""
+    for text in texts:
+        for match in _PATH.finditer(text or ""):
+            if "*" not in match.group(1):
+                return match.group(1)
+    return None
+
+
+def executor_system(path: str | None = None) -> str:
+    """`path`: a file the task names; the example reads it. Without one the example lists the repository."""
+    action = {"tool": "read_file", "path": path} if path else {"tool": "list_files", "path": "."}
+    example = json.dumps({"thought": "I need to see the code first", "action": action})
+    return f"""You are a coding agent. You work on ONE sub-task of a plan, inside a repository.
+Each reply is one JSON object: {{"thought": "why", "action": {{"tool": NAME, ...arguments}}}}, for example
+{example}
 Tools:
-- read_file {"path", "start_line", "end_line"}: show a file with line numbers (end_line 0 = to the end)
-- list_files {"path"}: list files under a directory
-- search_code {"query", "k"}: find code by meaning
-- write_file {"path", "content"}: create or replace a whole file
-- edit_file {"path", "search", "replace"}: replace text that occurs exactly once
-- run_command {"command", "timeout_s"}: run a shell command in the repository root
-- finish {"summary"}: the sub-task is done; say what changed
+- read_file {{"path", "start_line", "end_line"}}: show a file with line numbers (end_line 0 = to the end)
+- list_files {{"path"}}: list files under a directory
+- search_code {{"query", "k"}}: find code by meaning
+- write_file {{"path", "content"}}: create or replace a whole file
+- edit_file {{"path", "search", "replace"}}: replace text that occurs exactly once
+- run_command {{"command", "timeout_s"}}: run a shell command in the repository root
+- finish {{"summary"}}: the sub-task is done; say what changed
 Read before you edit. Keep edits minimal. Call finish when the expected output holds: its checks are
 run then, and a finish whose checks fail is rejected."""
 

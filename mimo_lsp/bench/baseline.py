@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mimo_lsp.agent.prompts import EXECUTOR_SYSTEM
+from mimo_lsp.agent.prompts import example_path, executor_system
 from mimo_lsp.agent.window import Turn, build_window
 from mimo_lsp.llm.port import ChatMessage, ChatModel, ModelError
 from mimo_lsp.llm.structured import complete_structured
@@ -19,7 +19,7 @@ from mimo_lsp.tools.registry import AgentStep, ToolContext, run_tool
 def run_baseline(instruction: str, workspace: Path, model: ChatModel, max_steps: int, sandbox: Any = None,
                  n_ctx: int = 8192) -> dict[str, Any]:
     tools = ToolContext(workspace, sandbox=sandbox)
-    head = [ChatMessage(role="system", content=EXECUTOR_SYSTEM),
+    head = [ChatMessage(role="system", content=executor_system(example_path(instruction))),
             ChatMessage(role="user", content=f"Task: {instruction}\nWork step by step; call finish when the task is done.")]
     turns: list[Turn] = []
     stopped = "budget"
