@@ -11,17 +11,24 @@ from mimo_lsp.agent.plan import PlanNode
 # verbatim, and a copied example about the task at hand (its goal, a file it names) is a usable plan or
 # first step, where a fixed example ("fix the date parser", "src/app.py") sent it after code that is not there.
 # A file path: an optional folder part, a name of 2+ characters (not "e.g" or "i.e"), a letter-led suffix.
+_SUFFIXES = set("py pyi js jsx ts tsx mjs go rs java kt kts scala swift c h cc cpp hpp cs rb php lua sh sql "
+                "html css vue md rst txt json toml yaml yml ini cfg xml".split())
 _PATH = re.compile(r"(?<![\w/.-])((?:[\w-]+/)*[\w-]{2,}\.[A-Za-z][A-Za-z0-9]{0,7})(?![\w/-])")
 
 
-def _title(text: str, limit: int = 100) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+def _title(text: str, limit: int = 60) -> str:
+    """The start of `text`, cut at a word boundary: a short example title keeps a small model's titles short."""
+    text = " ".join(text.split()).split(". ")[0].rstrip(".")
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") or text[:limit]
 
 
 def planner_system(goal: str) -> str:
-    nodes = [{"id": "n1", "title": _title("Read the code involved in: " + goal), "depends_on": [],
-              "expected_output": "the files and functions to change are known"},
+    path = example_path(goal)
+    nodes = [{"id": "n1", "title": f"Read {path}" if path else "Find the code to change", "depends_on": [],
+              "expected_output": "the code to change is known"},
              {"id": "n2", "title": _title(goal), "depends_on": ["n1"],
               "expected_output": "the change is made and the checks pass"}]
     return f"""You are the planner of a coding agent working in a software repository.
@@ -65,7 +72,7 @@ def example_path(*texts: str) -> str | None:
     """The first file path named in `texts` (a node's files, its title, the goal), for the executor's example."""
     for text in texts:
         for match in _PATH.finditer(text or ""):
-            if "*" not in match.group(1):
+            if match.group(1).rsplit(".", 1)[1].lower() in _SUFFIXES:  # not a dotted name like acme.dates
                 return match.group(1)
     return None
 
