@@ -144,8 +144,7 @@ def _search(ls: MimoServer, workspace: Path, p: Any) -> dict[str, Any]:
     return W.IndexSearchResult(hits=[W.IndexSearchHit(**h.model_dump()) for h in hits]).wire()
 
 
-def svc_search(ls: MimoServer, workspace: Path, query: str, k: int, filters: Any, mode: str,
-               fusion: str = "combsum"):
+def svc_search(ls: MimoServer, workspace: Path, query: str, k: int, filters: Any, mode: str, fusion: str):
     return _service(ls).searcher(workspace).search(query, k, filters, mode, fusion)
 
 

@@ -243,17 +243,21 @@ try {
   const waitForInputTitled = async (title) => {
     await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 30_000 });
   };
+  // F1 -> MiMo: Start Task, the goal, no acceptance command; `shots` saves the two input stages.
+  const startTask = async (goal, shots = false) => {
+    await runCommand('MiMo: Start Task');
+    await waitForInputTitled('MiMo: Start Task');
+    await quickInputBox.fill(goal);
+    if (shots) await screenshot('start-task-goal');
+    await page.keyboard.press('Enter');
+    await waitForInputTitled('acceptance command');
+    if (shots) await screenshot('start-task-check');
+    await page.keyboard.press('Enter');
+  };
 
   // --- 1. Start Task on the scripted model ----------------------------------------------------------
   log('F1 -> MiMo: Start Task');
-  await runCommand('MiMo: Start Task');
-  await waitForInputTitled('MiMo: Start Task');
-  await quickInputBox.fill('Fix add in calc.py so that it returns the sum');
-  await screenshot('start-task-goal');
-  await page.keyboard.press('Enter');
-  await waitForInputTitled('acceptance command');
-  await screenshot('start-task-check');
-  await page.keyboard.press('Enter'); // no acceptance command
+  await startTask('Fix add in calc.py so that it returns the sum', true);
 
   const original = fs.readFileSync(path.join(repo, 'examples', 'calculator', 'calc.py'), 'utf8');
   const calcText = () => fs.readFileSync(calc, 'utf8');
@@ -456,12 +460,7 @@ try {
   ]));
   const slowTest = path.join(ws, 'test_slow.py');
   log('F1 -> MiMo: Start Task (slow check), then kill -9 the server while the test runs');
-  await runCommand('MiMo: Start Task');
-  await waitForInputTitled('MiMo: Start Task');
-  await quickInputBox.fill('Run the slow check');
-  await page.keyboard.press('Enter');
-  await waitForInputTitled('acceptance command');
-  await page.keyboard.press('Enter');
+  await startTask('Run the slow check');
   await waitFor('test_slow.py written by the agent', () => fs.existsSync(slowTest), 60_000);
   await sleep(3000); // the test runs now
   const before = mimoServerPids();
@@ -522,12 +521,7 @@ try {
     await page.locator('.tabs-container .tab', { hasText: 'calc.py' }).first().click();
     await sleep(500);
     const tasksBefore = journalTasks().length;
-    await runCommand('MiMo: Start Task');
-    await waitForInputTitled('MiMo: Start Task');
-    await quickInputBox.fill('Fix the add function in calc.py so that it returns a + b');
-    await page.keyboard.press('Enter');
-    await waitForInputTitled('acceptance command');
-    await page.keyboard.press('Enter');
+    await startTask('Fix the add function in calc.py so that it returns a + b');
     const progressToast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Fix the add function' }).first();
     await progressToast.waitFor({ state: 'visible', timeout: 60_000 }).then(
       () => log('progress notification shown'),
