@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mimo_lsp.agent.task import AgentTask  # noqa: E402
+from mimo_lsp.agent.task import AgentTask, TaskPorts  # noqa: E402
 from mimo_lsp.config import Settings  # noqa: E402
 from mimo_lsp.llm.scripted import ScriptedChatModel  # noqa: E402
 from mimo_lsp.tools.registry import EditFile, RunCommand, ToolContext, run_tool  # noqa: E402
@@ -95,8 +95,8 @@ def du(path: Path) -> int:
 
 
 def run_ours(ws: Path, targets: list[str], commands: list[str]) -> dict:
-    task = AgentTask("benchmark", ws, ScriptedChatModel([]), Settings(), lambda e: None, task_id="bench",
-                     confirm=lambda request: "yes")
+    task = AgentTask("benchmark", ws, Settings(), lambda e: None,
+                     TaskPorts(model=ScriptedChatModel([]), confirm=lambda request: "yes"), task_id="bench")
     task.step_timings = []
     task.lock.acquire()
     t0 = time.perf_counter()

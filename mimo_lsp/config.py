@@ -95,6 +95,23 @@ class MemorySettings(BaseModel):
     lessons: bool = True
 
 
+class IndexSettings(BaseModel):
+    """The workspace index (server: initializationOptions {"index": {...}}, camelCase or snake_case)."""
+
+    model_config = ConfigDict(extra="forbid")
+    # Start indexing at `initialized` (else on the first index request): opening a folder never loads torch
+    # by surprise.
+    auto_start: bool = False
+    watch: bool = True  # follow on-disk changes with the file watcher
+    model: str | None = None  # a local sentence-transformers model folder; None = the shipped MiniLM
+    max_file_bytes: int = Field(1_000_000, ge=1)
+    max_line_chars: int = Field(2_000, ge=1)  # a longer line means minified / generated
+    skip_generated: bool = True
+    extra_ignores: list[str] = Field(default_factory=list)  # .gitignore-style, on top of the workspace's
+    # While the index is being built, a search waits up to this long for it before answering from what is there.
+    search_wait_s: float = Field(20.0, ge=0)
+
+
 class RoleSettings(BaseModel):
     """Per-role model overrides; a role left out uses [model]. Fields not given inherit from [model]."""
 
@@ -113,6 +130,7 @@ class Settings(BaseModel):
     agent: AgentSettings = Field(default_factory=AgentSettings)
     checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
     safety: SafetySettings = Field(default_factory=SafetySettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
 
 
 def user_config_path() -> Path:
@@ -182,6 +200,48 @@ def load_settings(workspace: Path | None, overrides: dict[str, Any] | None = Non
 
 
 ROLES = ("planner", "executor", "judge", "summarizer")
+
+
+def snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def overrides_from_client(raw: Any) -> tuple[dict[str, Any], list[str]]:
+    """An editor's initializationOptions -> the explicit settings layer, plus what was left out and why.
+
+    Keys may be camelCase or snake_case. Unknown keys and invalid values are dropped and named in the
+    returned list (the server reports them to the user), never fatal: one bad key must not stop every task.
+    """
+    problems: list[str] = []
+
+    def walk(model: type[BaseModel], data: Any, where: str) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            problems.append(f"{where or 'initializationOptions'}: expected an object, got {type(data).__name__}")
+            return {}
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            name = snake(str(key))
+            path = f"{where}.{key}" if where else str(key)
+            field = model.model_fields.get(name)
+            if field is None:
+                problems.append(f"{path}: unknown setting (ignored)")
+                continue
+            sub = field.annotation
+            if isinstance(sub, type) and issubclass(sub, BaseModel):
+                out[name] = walk(sub, value, path)
+                continue
+            try:
+                model.model_validate({name: value})
+                if model is RoleSettings and value is not None:
+                    ModelSettings.model_validate(value)
+            except ValidationError as exc:
+                problems.append(f"{path}: {exc.errors()[0]['msg']} (ignored)")
+                continue
+            out[name] = value
+        return out
+
+    return walk(Settings, raw if raw is not None else {}, ""), problems
+
 
 
 def role_model(settings: Settings, role: str) -> ModelSettings | None:

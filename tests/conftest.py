@@ -42,3 +42,21 @@ def write_script(path: Path, replies: list) -> str:
 
 def python_check() -> str:
     return f"{sys.executable} -m pytest -q -p no:cacheprovider"
+
+
+def make_task(goal: str, workspace: Path, model, settings, emit, *, check: str | None = None, criteria=None,
+              task_id: str | None = None, resume: bool = False, **ports):
+    """An AgentTask wired by hand for agent-level tests (the entry points use mimo_lsp.app.setup)."""
+    from mimo_lsp.agent.goal import GoalCriteria
+    from mimo_lsp.agent.task import AgentTask, TaskPorts
+
+    return AgentTask(goal, workspace, settings, emit, TaskPorts(model=model, **ports),
+                     criteria=GoalCriteria.of(check, criteria), task_id=task_id, resume=resume)
+
+
+def open_service(workspace: Path):
+    """The checkpoint service with the default limits, as the application layer opens it."""
+    from mimo_lsp.app.workspace import open_checkpoints
+    from mimo_lsp.config import CheckpointSettings
+
+    return open_checkpoints(workspace, CheckpointSettings())

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pygls.exceptions import JsonRpcException
 
-from mimo_lsp.server.event_log import EventLog, read_events
+from mimo_lsp.app.event_log import EventLog, read_events
 from tests.conftest import fix_add_script, write_script
 from tests.lsp_client import start_client, stop_client
 

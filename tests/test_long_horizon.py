@@ -17,13 +17,12 @@ from mimo_lsp.agent.goal import GoalCriteria
 from mimo_lsp.agent.memory import MemoryStore
 from mimo_lsp.agent.plan import CheckSpec, Plan, PlanError, PlanNode, merge_replan
 from mimo_lsp.agent.scheduler import Scheduler
-from mimo_lsp.agent.task import AgentTask
 from mimo_lsp.agent.window import Turn, build_window
 from mimo_lsp.config import Settings, load_settings
 from mimo_lsp.llm.factory import open_role_models
 from mimo_lsp.llm.port import ChatMessage
 from mimo_lsp.llm.scripted import ScriptedChatModel
-from tests.conftest import write_script
+from tests.conftest import write_script, make_task
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = REPO / "benchmarks" / "long_horizon" / "families" / "small_functions.json"
@@ -95,7 +94,7 @@ def test_compaction_always_keeps_goal_contract_and_plan():
 
 def test_alternating_repetition_is_a_loop(calc_workspace: Path):
     replies = [{"nodes": [node("n")]}] + [step("read_file", path="calc.py"), step("list_files", path=".")] * 3
-    task = AgentTask("x", calc_workspace, ScriptedChatModel(replies), settings(node_retries=0, max_replans=0),
+    task = make_task("x", calc_workspace, ScriptedChatModel(replies), settings(node_retries=0, max_replans=0),
                      lambda e: None, confirm=YES)
     result = task.run()
     assert result.outcome == "failed" and "loop" in result.reason and result.steps == 5
@@ -109,7 +108,7 @@ def test_premature_finish_is_rejected_with_the_failing_check(calc_workspace: Pat
                EDIT_ADD, step("finish", summary="fixed add")]
     model = ScriptedChatModel(replies)
     events = []
-    task = AgentTask("fix add", calc_workspace, model, settings(), events.append, confirm=YES)
+    task = make_task("fix add", calc_workspace, model, settings(), events.append, confirm=YES)
     result = task.run()
     assert result.outcome == "unverified" and result.stats["node_rejections"] == 1
     steps = [e for e in events if e.kind == "step"]
@@ -126,7 +125,7 @@ def test_goal_criteria_reject_the_stop_and_the_repair_is_planned(calc_workspace:
     model = ScriptedChatModel(replies)
     events = []
     criteria = GoalCriteria(commands=[f"{sys.executable} -m pytest -q -p no:cacheprovider"], files=[CheckSpec(**ADD_CHECK)])
-    task = AgentTask("fix add", calc_workspace, model, settings(), events.append, criteria=criteria, confirm=YES)
+    task = make_task("fix add", calc_workspace, model, settings(), events.append, criteria=criteria, confirm=YES)
     result = task.run()
     assert result.outcome == "verified", result.reason
     assert result.stats["goal_rejections"] == 1 and result.stats["replans"] == 1
@@ -142,7 +141,7 @@ def test_judge_decides_the_natural_language_criterion(calc_workspace: Path):
     replies = [{"nodes": [node("fix")]}, EDIT_ADD, step("finish", summary="fixed"),
                {"passed": False, "reason": "the docstring was not updated"}]
     criteria = GoalCriteria(criterion="the docstring says what add does")
-    task = AgentTask("fix add", calc_workspace, ScriptedChatModel(replies), settings(goal_rounds=0), lambda e: None,
+    task = make_task("fix add", calc_workspace, ScriptedChatModel(replies), settings(goal_rounds=0), lambda e: None,
                      criteria=criteria, confirm=YES)
     result = task.run()
     assert result.outcome == "failed" and "judge" in result.reason
@@ -157,7 +156,7 @@ def test_failed_attempt_is_rolled_back_and_retried_differently(calc_workspace: P
                EDIT_ADD, step("finish", summary="fixed add properly")]
     model = ScriptedChatModel(replies)
     events = []
-    task = AgentTask("fix add", calc_workspace, model, settings(), events.append, confirm=YES)
+    task = make_task("fix add", calc_workspace, model, settings(), events.append, confirm=YES)
     result = task.run()
     assert result.outcome == "unverified" and result.stats["retries"] == 1
     second = model.prompts[3][1].content
@@ -173,7 +172,7 @@ def test_node_failing_every_retry_triggers_a_replan(calc_workspace: Path):
     replies = [{"nodes": [node("a"), node("b", ["a"])]}, *loop, *loop,
                {"nodes": [node("a2")]}, EDIT_ADD, step("finish", summary="fixed")]
     events = []
-    task = AgentTask("fix", calc_workspace, ScriptedChatModel(replies), settings(node_retries=1), events.append,
+    task = make_task("fix", calc_workspace, ScriptedChatModel(replies), settings(node_retries=1), events.append,
                      confirm=YES)
     result = task.run()
     assert result.outcome == "unverified", result.reason
@@ -212,7 +211,7 @@ def test_lessons_persist_and_reach_later_tasks_across_processes(calc_workspace: 
     assert "finish rejected" in lessons[0]["text"] and "a + b" in lessons[0]["text"]
     # A later task on the same workspace sees the lesson in its planner prompt.
     later = ScriptedChatModel([{"nodes": [node("again")]}, step("finish", summary="ok")])
-    AgentTask("fix add again", calc_workspace, later, settings(), lambda e: None, confirm=YES).run()
+    make_task("fix add again", calc_workspace, later, settings(), lambda e: None, confirm=YES).run()
     assert "Lessons and notes" in later.prompts[0][1].content and "a + b" in later.prompts[0][1].content
 
 
@@ -228,7 +227,7 @@ def test_roles_route_planner_and_judge_to_their_models(calc_workspace: Path, tmp
     roles = open_role_models(layered)
     assert set(roles) == {"planner", "judge"}
     main = ScriptedChatModel.from_file(Path(executor.split(":", 1)[1]))
-    task = AgentTask("fix add", calc_workspace, main, layered.settings, lambda e: None, roles=roles,
+    task = make_task("fix add", calc_workspace, main, layered.settings, lambda e: None, roles=roles,
                      criteria=GoalCriteria(criterion="add adds"), confirm=YES)
     result = task.run()
     assert result.outcome == "verified", result.reason
@@ -241,7 +240,7 @@ def test_roles_route_planner_and_judge_to_their_models(calc_workspace: Path, tmp
 def test_paused_runner_waits_until_unpaused(calc_workspace: Path):
     import threading
 
-    task = AgentTask("x", calc_workspace, ScriptedChatModel([{"nodes": [node("n")]}, step("finish", summary="ok")]),
+    task = make_task("x", calc_workspace, ScriptedChatModel([{"nodes": [node("n")]}, step("finish", summary="ok")]),
                      settings(), lambda e: None, confirm=YES)
     task.pause()
     done = threading.Event()
@@ -308,9 +307,9 @@ def test_resume_after_a_retry_replays_the_rollback_and_later_rollbacks_stay_exac
                 raise TaskCancelled()
             return super().complete(messages, **kw)
 
-    first = AgentTask("fix add", calc_workspace, CancelAt(replies), settings(), lambda e: None, confirm=YES)
+    first = make_task("fix add", calc_workspace, CancelAt(replies), settings(), lambda e: None, confirm=YES)
     assert first.run().outcome == "cancelled"
-    resumed = AgentTask("", calc_workspace, ScriptedChatModel(replies), settings(), lambda e: None,
+    resumed = make_task("", calc_workspace, ScriptedChatModel(replies), settings(), lambda e: None,
                         task_id=first.task_id, resume=True, confirm=YES)
     result = resumed.run()
     assert result.outcome == "unverified", result.reason
@@ -355,7 +354,7 @@ def test_planner_context_is_the_repo_map_and_matching_code(calc_workspace: Path)
         context = context_for(service.searcher(calc_workspace))
         assert context is not None
         model = ScriptedChatModel([{"nodes": [node("n")]}, step("finish", summary="ok")])
-        AgentTask("fix the add function", calc_workspace, model, settings(), lambda e: None, confirm=YES,
+        make_task("fix the add function", calc_workspace, model, settings(), lambda e: None, confirm=YES,
                   context=context).run()
     finally:
         service.close()

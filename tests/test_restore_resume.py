@@ -18,10 +18,9 @@ from mimo_lsp.agent.events import CheckpointEvent
 from mimo_lsp.agent.task import AgentTask
 from mimo_lsp.checkpoints.blobs import BlobStore
 from mimo_lsp.checkpoints.journal import CheckpointJournal
-from mimo_lsp.checkpoints.service import CheckpointService
 from mimo_lsp.config import Settings
 from mimo_lsp.llm.scripted import ScriptedChatModel
-from tests.conftest import write_script
+from tests.conftest import write_script, make_task, open_service
 
 YES = lambda request: "yes"  # noqa: E731  (the user confirms every asked command)
 PLAN = {"nodes": [{"id": "work", "title": "do the work", "depends_on": [], "expected_output": "done"}]}
@@ -61,7 +60,7 @@ def run_task(ws: Path, replies: list, settings: Settings | None = None) -> tuple
         if isinstance(event, CheckpointEvent):
             snapshots[event.checkpoint_id] = tree(ws)
 
-    task = AgentTask("do the work", ws, ScriptedChatModel(replies), settings or Settings(), sink, confirm=YES)
+    task = make_task("do the work", ws, ScriptedChatModel(replies), settings or Settings(), sink, confirm=YES)
     task.result = task.run()
     return task, snapshots
 
@@ -72,7 +71,7 @@ def test_restore_to_every_checkpoint_is_exact(calc_workspace: Path):
     assert task.result.outcome == "unverified", task.result.reason
     final = tree(calc_workspace)
     assert final["calc.py"][1] & 0o111 and "pkg/sub/m.py" in final and "test_calc.py" not in final
-    svc = CheckpointService(calc_workspace)
+    svc = open_service(calc_workspace)
     for cp in sorted(snaps, reverse=True):
         report = svc.restore(task.task_id, cp, "files")
         assert report.conflicts == [] and tree(calc_workspace) == snaps[cp], f"checkpoint {cp}"
@@ -87,7 +86,7 @@ def test_restore_refuses_files_the_user_changed(calc_workspace: Path):
     original = tree(calc_workspace)
     task, _ = run_task(calc_workspace, EDITS)
     (calc_workspace / "calc.py").write_text("# the user's own work\n")
-    report = CheckpointService(calc_workspace).restore(task.task_id, 0, "files")
+    report = open_service(calc_workspace).restore(task.task_id, 0, "files")
     assert [c.path for c in report.conflicts] == ["calc.py"]
     assert (calc_workspace / "calc.py").read_text() == "# the user's own work\n"
     now = tree(calc_workspace)
@@ -100,12 +99,12 @@ def test_task_restore_then_resume_continues_from_that_checkpoint(calc_workspace:
     run_task(reference, EDITS)
     task, snaps = run_task(calc_workspace, EDITS)
     cp_ids = sorted(snaps)
-    svc = CheckpointService(calc_workspace)
+    svc = open_service(calc_workspace)
     svc.restore(task.task_id, cp_ids[1], "both")
     assert tree(calc_workspace) == snaps[cp_ids[1]]
     assert svc.journal.task(task.task_id)["status"] == "restored"
     model = ScriptedChatModel(EDITS)
-    resumed = AgentTask("", calc_workspace, model, Settings(), lambda e: None, task_id=task.task_id, resume=True, confirm=YES)
+    resumed = make_task("", calc_workspace, model, Settings(), lambda e: None, task_id=task.task_id, resume=True, confirm=YES)
     result = resumed.run()
     assert result.outcome == "unverified", result.reason
     assert tree(calc_workspace) == tree(reference)
@@ -177,13 +176,13 @@ def test_a_write_cut_short_leaves_no_temp_file_after_resume(calc_workspace: Path
         raise KeyboardInterrupt
 
     monkeypatch.setattr(fsutil.os, "replace", crash_before_rename)
-    task = AgentTask("w", calc_workspace, ScriptedChatModel(replies), Settings(), lambda e: None, confirm=YES)
+    task = make_task("w", calc_workspace, ScriptedChatModel(replies), Settings(), lambda e: None, confirm=YES)
     with pytest.raises(KeyboardInterrupt):
         task.run()
     monkeypatch.undo()
     # A killed process does not clean up: put the temp file back as the crash would have left it.
     (calc_workspace / ".out.txt.mimo-abc12345").write_text("x\n")
-    resumed = AgentTask("", calc_workspace, ScriptedChatModel(replies), Settings(), lambda e: None,
+    resumed = make_task("", calc_workspace, ScriptedChatModel(replies), Settings(), lambda e: None,
                         task_id=task.task_id, resume=True, confirm=YES)
     assert resumed.run().outcome == "unverified"
     assert sorted(p.name for p in calc_workspace.iterdir() if p.name != ".mimo") == [
@@ -214,7 +213,7 @@ def test_disk_full_mid_action_keeps_the_journal_consistent(calc_workspace: Path,
     assert len(journal.pending_intents(task.task_id)) == 1  # the action the full disk interrupted
     journal.close()
     monkeypatch.setattr(BlobStore, "put", real_put)
-    resumed = AgentTask("", calc_workspace, ScriptedChatModel(EDITS), Settings(), lambda e: None,
+    resumed = make_task("", calc_workspace, ScriptedChatModel(EDITS), Settings(), lambda e: None,
                         task_id=task.task_id, resume=True, confirm=YES)
     assert resumed.run().outcome == "unverified"
     assert tree(calc_workspace) == tree(reference)
@@ -226,7 +225,7 @@ def test_failed_node_is_rolled_back_but_user_edits_stay(calc_workspace: Path):
                step("edit_file", path="calc.py", search="return a - b", replace="return a * b"),
                step("run_command", command="echo junk > junk.txt && echo user > user.txt"),
                step("read_file", path="calc.py"), step("read_file", path="calc.py"), step("read_file", path="calc.py")]
-    task = AgentTask("x", calc_workspace, ScriptedChatModel(replies), Settings(), lambda e: None, confirm=YES)
+    task = make_task("x", calc_workspace, ScriptedChatModel(replies), Settings(), lambda e: None, confirm=YES)
     # The user saves a file of their own while the node runs (between two steps).
     real_act = task.act
 
@@ -247,7 +246,7 @@ def test_failed_node_is_rolled_back_but_user_edits_stay(calc_workspace: Path):
 def test_long_output_is_journaled_whole(calc_workspace: Path):
     replies = [PLAN, step("run_command", command="seq 1 20000"), step("finish", summary="ok")]
     task, _ = run_task(calc_workspace, replies)
-    svc = CheckpointService(calc_workspace)
+    svc = open_service(calc_workspace)
     (cmd,) = [a for a in svc.journal.actions(task.task_id) if a.tool == "run_command"]
     assert "chars cut" in cmd.observation and cmd.observation_blob
     assert svc.blobs.get(cmd.observation_blob).decode().splitlines()[-1] == "20000"

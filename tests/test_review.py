@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from mimo_lsp.checkpoints.review import file_review, locate, revert_hunk, shift_above
-from mimo_lsp.checkpoints.service import CheckpointService
 from tests.test_restore_resume import PLAN, run_task, step
+from tests.conftest import open_service
 
 BEFORE = b"".join(f"line {i}\n".encode() for i in range(1, 21))
 
@@ -35,7 +35,7 @@ def test_accept_one_reject_another_and_conflicts(calc_workspace: Path):
                step("write_file", path="notes.md", content="# notes\n"),
                step("finish", summary="ok")]
     task, _ = run_task(calc_workspace, replies)
-    svc = CheckpointService(calc_workspace)
+    svc = open_service(calc_workspace)
     files = {f.path: f for f in svc.review(task.task_id)}
     assert set(files) == {"calc.py", "notes.md"} and files["notes.md"].status == "added"
     add_fix, mul_change = files["calc.py"].hunks
@@ -60,7 +60,7 @@ def test_accept_one_reject_another_and_conflicts(calc_workspace: Path):
 def test_reject_in_an_open_buffer_becomes_an_edit(calc_workspace: Path):
     task, _ = run_task(calc_workspace, [PLAN, step("edit_file", path="calc.py", search="return a - b",
                                                    replace="return a + b"), step("finish", summary="ok")])
-    svc = CheckpointService(calc_workspace)
+    svc = open_service(calc_workspace)
     buffer = (calc_workspace / "calc.py").read_text() + "# unsaved line\n"
     report = svc.decide(task.task_id, "reject", open_text=lambda p: buffer if p == "calc.py" else None)
     (edit,) = report.buffer_edits
@@ -137,7 +137,7 @@ def test_review_says_where_each_pending_hunk_is_now(calc_workspace: Path):
                step("edit_file", path="calc.py", search="return a * b", replace="return b * a"),
                step("finish", summary="ok")]
     task, _ = run_task(calc_workspace, replies)
-    svc = CheckpointService(calc_workspace)
+    svc = open_service(calc_workspace)
     (f,) = svc.review(task.task_id)
     lines = (calc_workspace / "calc.py").read_text().splitlines(keepends=True)
     first, second = f.hunks

@@ -6,6 +6,7 @@ criterion judged by a separate, low-temperature judge call. Every result carries
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any, Optional
@@ -30,6 +31,12 @@ class GoalCriteria(BaseModel):
 
     def checks(self) -> list[CheckSpec]:
         return [CheckSpec(command=c) for c in self.commands] + list(self.files)
+
+    @classmethod
+    def of(cls, check: str | None = None, criteria: "GoalCriteria | None" = None) -> "GoalCriteria":
+        """One acceptance command (older clients' `check`) first, then the given criteria."""
+        base = criteria or cls()
+        return base.model_copy(update={"commands": [check] + base.commands}) if check else base
 
 
 class CheckResult(BaseModel):
@@ -96,3 +103,11 @@ def summarize_results(results: list[CheckResult]) -> str:
 def as_dict(results: list[CheckResult]) -> list[dict[str, Any]]:
     return [r.model_dump() for r in results]
 
+
+def parse_checks(observation: str) -> list[CheckResult]:
+    """Check results as journaled (a `check` action's observation)."""
+    return [CheckResult.model_validate(r) for r in json.loads(observation)]
+
+
+def dump_checks(results: list[CheckResult]) -> str:
+    return json.dumps([r.model_dump() for r in results])

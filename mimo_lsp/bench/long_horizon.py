@@ -97,7 +97,7 @@ def _run_task(family_path: str, seed: int, p: float, mode: str, work_root: str,
               model_spec: str | None, settings_extra: dict[str, Any] | None) -> dict[str, Any]:
     from mimo_lsp.agent.goal import GoalCriteria
     from mimo_lsp.agent.plan import CheckSpec
-    from mimo_lsp.agent.task import AgentTask
+    from mimo_lsp.app.setup import TaskAssembly, TaskRequest
     from mimo_lsp.bench.baseline import run_baseline
     from mimo_lsp.bench.oracle import NoisyOracle
     from mimo_lsp.safety.sandbox import Sandbox, SandboxSettings
@@ -121,8 +121,10 @@ def _run_task(family_path: str, seed: int, p: float, mode: str, work_root: str,
         goal = family.get("goal", {})
         criteria = GoalCriteria(commands=goal.get("commands", []), files=[CheckSpec(**f) for f in goal.get("files", [])],
                                 criterion=goal.get("criterion"))
-        task = AgentTask(family["instruction"], ws, model, settings, lambda e: None, criteria=criteria,
-                         confirm=lambda request: "no")
+        assembly = TaskAssembly(confirm=lambda request, timeout: "no")  # no index: the oracle does not search
+        prepared = assembly.prepared_with(TaskRequest(workspace=ws, goal=family["instruction"], criteria=criteria),
+                                          settings)
+        task = assembly.build(prepared, lambda e: None, model=model)
         task.step_timings = []
         result = task.run()
         timings = task.step_timings
@@ -163,6 +165,7 @@ def _open_model(spec: str):
     from mimo_lsp.config import load_settings
     from mimo_lsp.llm.factory import open_model
 
+    # The model comes from the user's config plus the flag; the task settings are the benchmark's own.
     return open_model(load_settings(None, {"model": {"spec": None if spec == "default" else spec}}))[0]
 
 

@@ -1,6 +1,7 @@
 """CheckpointService: list, diff, restore, stats and garbage collection for one workspace.
 
-Used by the CLI and the LSP server alike; the agent's own checkpointing lives in agent/task.py.
+Opened by the application layer (`mimo_lsp/app/`) with the workspace's configured limits, for the CLI
+and the LSP server alike; the agent's own checkpointing lives in agent/task.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pydantic import BaseModel, Field
 from mimo_lsp.checkpoints.blobs import BlobStore
 from mimo_lsp.checkpoints.diffs import blob_or_none, disk_or_none, text_lines
 from mimo_lsp.checkpoints.journal import EXTERNAL_TOOL, CheckpointJournal
+from mimo_lsp.checkpoints.locks import task_is_live
 from mimo_lsp.checkpoints.restore import RestoreMode, RestoreReport, diff_between, images_at, restore_files
 from mimo_lsp.checkpoints.review import FileReview, file_review, locate, revert_hunk, shift_above
 from mimo_lsp.fsutil import write_image
@@ -77,16 +79,25 @@ class ReviewDecision(BaseModel):
 
 
 class CheckpointService:
-    def __init__(self, workspace: Path, max_blob_bytes: int = 4 << 20, cap_bytes: int = 2 << 30) -> None:
+    def __init__(self, workspace: Path, max_blob_bytes: int, cap_bytes: int, fsync: bool = False) -> None:
         self.workspace = workspace.resolve()
         self.data_dir = state_dir(self.workspace)
-        self.journal = CheckpointJournal(self.data_dir / "journal.sqlite")
-        self.blobs = BlobStore(self.data_dir / "blobs")
+        self.journal = CheckpointJournal(self.data_dir / "journal.sqlite", fsync=fsync)
+        self.blobs = BlobStore(self.data_dir / "blobs", fsync=fsync)
         self.max_blob_bytes = max_blob_bytes
         self.cap_bytes = cap_bytes
 
     def close(self) -> None:
-        self.journal.close()
+        try:
+            self.blobs.close()
+        finally:
+            self.journal.close()
+
+    def __enter__(self) -> "CheckpointService":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def _task(self, task_id: str) -> dict[str, Any]:
         row = self.journal.task(task_id)
@@ -95,8 +106,6 @@ class CheckpointService:
         return row
 
     def tasks(self) -> list[dict[str, Any]]:
-        from mimo_lsp.agent.task import task_is_live
-
         out = []
         for row in self.journal.tasks():
             status = row["status"]
@@ -116,8 +125,6 @@ class CheckpointService:
         return diff_between(self.journal.actions(task_id), self.blobs, from_id, to_id, self.workspace)
 
     def restore(self, task_id: str, checkpoint_id: int, mode: RestoreMode = "both") -> RestoreReport:
-        from mimo_lsp.agent.task import task_is_live
-
         self._task(task_id)
         if task_is_live(self.data_dir, task_id):
             raise TaskRunning(f"task {task_id} is running; cancel it before restoring")
@@ -172,8 +179,6 @@ class CheckpointService:
         Rejected hunks in files open in the editor come back as buffer edits (the editor applies them,
         keeping its undo stack); others are written to disk and journaled as a checkpoint.
         """
-        from mimo_lsp.agent.task import task_is_live
-
         if task_is_live(self.data_dir, task_id):
             raise TaskRunning(f"task {task_id} is running; review it when it has stopped")
         report = ReviewDecision(task_id=task_id, verdict=verdict)
@@ -263,8 +268,6 @@ class CheckpointService:
         Refuses while any task of the workspace is live: a running task appends blobs before the
         journal references them.
         """
-        from mimo_lsp.agent.task import task_is_live
-
         if any(task_is_live(self.data_dir, t["id"]) for t in self.journal.tasks()):
             raise TaskRunning("a task is running in this workspace; gc waits until it stops")
         stats = self.stats()

@@ -59,4 +59,8 @@ COMMANDS = (CMD_AUDIT_GET, CMD_REVIEW_GET, CMD_REVIEW_ACCEPT, CMD_REVIEW_REJECT,
             CMD_TASK_PAUSE, CMD_TASK_UNPAUSE, CMD_LESSONS_LIST,
             CMD_CHECKPOINT_LIST, CMD_CHECKPOINT_DIFF, CMD_CHECKPOINT_RESTORE, CMD_CHECKPOINT_STATS, CMD_CHECKPOINT_GC)
 
+# Commands whose handlers block (index) or await the editor (applyEdit): they run off the event loop. The
+# others answer at once, in order. (The server's command table must agree: checked at import.)
+OFF_LOOP_COMMANDS = frozenset({CMD_INDEX_SEARCH, CMD_INDEX_STATUS, CMD_REVIEW_REJECT})
+
 NOTIFY_PREFIX = "mimo/task/"  # + event kind: plan, node, step, checkpoint, token, done

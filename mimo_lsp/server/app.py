@@ -1,15 +1,17 @@
-"""The pygls server: lifecycle, command routing, notifications, $/progress, unsaved-buffer guard.
+"""The pygls server: lifecycle, command dispatch from the table, notifications, confirmations, the
+unsaved-buffer guard. Implements `ServerContext` for the handlers.
 
-Only pygls and lsprotocol load at start-up; the agent side (pydantic payloads, tasks, index) loads
-on the first command, so `initialize` costs what the framework costs.
+Only pygls and lsprotocol load at start-up; the application layer (pydantic payloads, tasks, index)
+loads on the first command, so `initialize` costs what the framework costs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -19,9 +21,10 @@ from pygls.uris import from_fs_path, to_fs_path
 from mimo_lsp import __version__, protocol as P
 
 if TYPE_CHECKING:
-    from mimo_lsp.server.commands import Backend
+    from mimo_lsp.server.backend import Backend
 
 log = logging.getLogger("mimo_lsp.server")
+CONFIRM_ANSWERS = {"Yes": "yes", "No": "no", "Always": "always", "Never": "never"}
 
 
 class MimoServer(LanguageServer):
@@ -29,64 +32,67 @@ class MimoServer(LanguageServer):
         super().__init__("mimo-lsp", __version__)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.init_options: dict[str, Any] = {}
+        self.raw_options: Any = None
+        self.settings_overrides: dict[str, Any] | None = None  # parsed from raw_options
         self._backend: Backend | None = None
-        self._progress_tokens: dict[str, str] = {}
+        self._task_progress: Any = None
+
+    def parse_options(self) -> list[str]:
+        """initializationOptions -> the explicit settings layer; returns what could not be used (not fatal)."""
+        from mimo_lsp.config import overrides_from_client
+
+        self.settings_overrides, problems = overrides_from_client(self.raw_options)
+        for problem in problems:
+            log.warning("initializationOptions: %s", problem)
+        return problems
 
     @property
     def backend(self) -> "Backend":
         if self._backend is None:
-            from mimo_lsp.server.commands import Backend
+            from mimo_lsp.server.backend import Backend
 
-            self._backend = Backend(self)
+            if self.settings_overrides is None:
+                self.parse_options()
+            assert self.settings_overrides is not None
+            self._backend = Backend(self.settings_overrides, self.notify_threadsafe, self.confirm_threadsafe,
+                                    self.unsaved_reason, self.default_workspace)
         return self._backend
+
+    def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(fn, *args)
 
     # -- events -> notifications (called from task threads) --------------------------------------
     def notify_threadsafe(self, event: Any) -> None:
-        if self.loop is None or self.loop.is_closed():
-            return
-        self.loop.call_soon_threadsafe(self._emit, event)
+        self.call_soon(self._emit, event)
 
     def _emit(self, event: Any) -> None:
-        from mimo_lsp.server.commands import payload
+        from mimo_lsp.protocol.notifications import to_wire
 
         try:
-            self.protocol.notify(P.NOTIFY_PREFIX + event.kind, payload(event))
-            self._progress(event)
+            self.protocol.notify(P.NOTIFY_PREFIX + event.kind, to_wire(event))
+            self._progress().event(event)
         except Exception:  # a client gone mid-task must not take the server down
             log.exception("could not send %s", event.kind)
 
-    def _progress(self, event: Any) -> None:
-        token = self._progress_tokens.get(event.task_id)
-        if token is None:
-            return
-        wdp = self.work_done_progress
-        if event.kind == "plan":
-            wdp.report(token, types.WorkDoneProgressReport(message=f"plan: {len(event.nodes)} sub-tasks"))
-        elif event.kind == "node":
-            wdp.report(token, types.WorkDoneProgressReport(message=f"{event.node_id}: {event.status}"))
-        elif event.kind == "done":
-            wdp.end(token, types.WorkDoneProgressEnd(message=f"{event.outcome}: {event.reason[:200]}"))
-            self._progress_tokens.pop(event.task_id, None)
+    def _progress(self) -> Any:
+        if self._task_progress is None:
+            from mimo_lsp.server.progress import TaskProgress
+
+            self._task_progress = TaskProgress(self)
+        return self._task_progress
 
     def begin_progress(self, task_id: str, goal: str) -> None:
-        caps = self.client_capabilities.window
-        if not (caps and caps.work_done_progress):
-            return
-        token = f"mimo-task-{task_id}"
-        self._progress_tokens[task_id] = token
+        self._progress().begin(task_id, goal)
 
-        def created(*_: Any) -> None:
-            self.work_done_progress.begin(token, types.WorkDoneProgressBegin(title="mimo", message=goal[:100]))
+    def index_progress(self, root: Path) -> Callable[[str, int, int], None]:
+        from mimo_lsp.server.progress import IndexProgress
 
-        self.work_done_progress.create(token, created)
+        return IndexProgress(self, root)
 
     # -- confirmations of risky actions (called from task threads) --------------------------------
-    CONFIRM_ANSWERS = {"Yes": "yes", "No": "no", "Always": "always", "Never": "never"}
-
     def confirm_threadsafe(self, request: dict[str, Any], timeout_s: float = 300.0) -> str | None:
         """window/showMessageRequest; no answer (or no client) within the timeout means no."""
-        import threading
-
         if self.loop is None or self.loop.is_closed():
             return None
         answered = threading.Event()
@@ -102,7 +108,7 @@ class MimoServer(LanguageServer):
                            f"Why it asks: {request['reason']}. Allow it?")
                 self.window_show_message_request(types.ShowMessageRequestParams(
                     type=types.MessageType.Warning, message=message,
-                    actions=[types.MessageActionItem(title=t) for t in self.CONFIRM_ANSWERS]), on_answer)
+                    actions=[types.MessageActionItem(title=t) for t in CONFIRM_ANSWERS]), on_answer)
             except Exception:
                 log.exception("could not ask for confirmation")
                 answered.set()
@@ -112,29 +118,30 @@ class MimoServer(LanguageServer):
             return None
         item = box.get("item")
         title = getattr(item, "title", None) or (item.get("title") if isinstance(item, dict) else None)
-        return self.CONFIRM_ANSWERS.get(title or "")
+        return CONFIRM_ANSWERS.get(title or "")
 
-    # -- never clobber an unsaved buffer ----------------------------------------------------------
-    def unsaved_reason(self, path: Path) -> str | None:
+    # -- editor buffers: never clobber an unsaved one ---------------------------------------------
+    def open_document(self, path: Path):
         uri = from_fs_path(str(path))
-        doc = self.workspace.text_documents.get(uri) if uri else None
-        if doc is None:
+        return self.workspace.text_documents.get(uri) if uri else None
+
+    def open_text(self, path: Path) -> str | None:
+        doc = self.open_document(path)
+        return doc.source if doc is not None else None
+
+    def unsaved_reason(self, path: Path) -> str | None:
+        text = self.open_text(path)
+        if text is None:
             return None
         try:
             on_disk: str | None = path.read_text(encoding="utf-8")
         except OSError:
             on_disk = None
-        if doc.source != on_disk:
+        if text != on_disk:
             return f"{path.name} has unsaved changes in the editor; save or revert it before the agent edits it"
         return None
 
-    def open_document(self, path: Path):
-        uri = from_fs_path(str(path))
-        return self.workspace.text_documents.get(uri) if uri else None
-
     async def apply_buffer_edit(self, path: Path, text: str) -> str | None:
-        """Replace an open document's text through workspace/applyEdit, versioned (undo stays with the user).
-        Returns why it failed, or None."""
         doc = self.open_document(path)
         if doc is None:
             return "the document is no longer open"
@@ -163,13 +170,19 @@ def create_server() -> MimoServer:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: MimoServer, params: types.InitializeParams) -> None:
-        # initializationOptions are the top settings layer: {"model": {...}, "agent": {...}}
-        if isinstance(params.initialization_options, dict):
-            ls.init_options = params.initialization_options
+        # initializationOptions are the top settings layer: {"model": {...}, "agent": {...}, "index": {...}},
+        # parsed at `initialized` (pydantic stays off the start path).
+        ls.init_options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
+        ls.raw_options = params.initialization_options
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: MimoServer, _params: types.InitializedParams) -> None:
         ls.loop = asyncio.get_running_loop()
+        ignored = ls.parse_options()
+        if ignored:
+            ls.window_show_message(types.ShowMessageParams(
+                type=types.MessageType.Warning,
+                message="mimo: some initializationOptions were ignored: " + "; ".join(ignored)[:900]))
         from mimo_lsp.server import index_features
 
         index_features.on_initialized(ls)
@@ -177,50 +190,30 @@ def create_server() -> MimoServer:
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: MimoServer, *_: Any) -> None:
         if ls._backend is not None:
-            ls._backend.tasks.cancel_all()
-            ls._backend.index.close()  # stop index threads, save the vector graph
+            ls._backend.close()
 
-    def sync_command(name: str, func_name: str) -> None:
+    def register(name: str) -> None:
         def handler(ls: MimoServer, *args: Any) -> Any:
-            from mimo_lsp.server import commands
+            from mimo_lsp.server.commands import COMMANDS
+            from mimo_lsp.server.dispatch import dispatch_now
 
             ls.loop = ls.loop or asyncio.get_running_loop()
-            return getattr(commands, func_name)(ls, args)
+            return dispatch_now(COMMANDS[name], ls, args)
 
-        server.command(name)(handler)
+        async def off_loop(ls: MimoServer, *args: Any) -> Any:
+            from mimo_lsp.server.commands import COMMANDS
+            from mimo_lsp.server.dispatch import dispatch_off_loop
 
-    # Commands whose bodies (in server/commands.py) are quick and synchronous.
-    for name, func_name in {
-        P.CMD_TASK_START: "task_start", P.CMD_TASK_CANCEL: "task_cancel", P.CMD_TASK_STATUS: "task_status",
-        P.CMD_TASK_EVENTS: "task_events", P.CMD_TASK_RESUME: "task_resume",
-        P.CMD_TASK_PAUSE: "task_pause", P.CMD_TASK_UNPAUSE: "task_unpause", P.CMD_LESSONS_LIST: "lessons_list",
-        P.CMD_CHECKPOINT_LIST: "checkpoint_list", P.CMD_CHECKPOINT_DIFF: "checkpoint_diff",
-        P.CMD_CHECKPOINT_RESTORE: "checkpoint_restore", P.CMD_CHECKPOINT_STATS: "checkpoint_stats",
-        P.CMD_CHECKPOINT_GC: "checkpoint_gc", P.CMD_AUDIT_GET: "audit_get", P.CMD_REVIEW_GET: "review_get",
-        P.CMD_REVIEW_ACCEPT: "review_accept",
-    }.items():
-        sync_command(name, func_name)
+            loop = ls.loop = ls.loop or asyncio.get_running_loop()
+            return await dispatch_off_loop(COMMANDS[name], ls, args, lambda fn, *a: loop.run_in_executor(None, fn, *a))
 
-    @server.command(P.CMD_REVIEW_REJECT)
-    async def review_reject(ls: MimoServer, *args: Any) -> Any:
-        from mimo_lsp.protocol.payloads import camelize
-        from mimo_lsp.server import commands
+        server.command(name)(off_loop if name in P.OFF_LOOP_COMMANDS else handler)
 
-        workspace, decision = commands.review_reject_prepare(ls, args)
-        applied = []
-        for edit in decision.buffer_edits:  # open files: the editor applies the revert, versioned
-            failure = await ls.apply_buffer_edit(workspace / edit.path, edit.text)
-            if failure:
-                decision.conflicts.append({"hunkId": "", "path": edit.path, "reason": failure})
-            else:
-                applied.append(edit)
-        if applied:
-            decision.action_id = commands.review_reject_journal(ls, args, applied) or decision.action_id
-        return camelize(decision.model_dump())
+    for name in P.COMMANDS:  # names only: the table and its handlers load on the first command
+        register(name)
 
-    # Index: search / status commands, workspace/symbol, document sync for unsaved buffers, $/progress.
+    # Index: workspace/symbol, document sync for unsaved buffers (the index commands are in the table).
     from mimo_lsp.server import index_features
 
     index_features.register(server)
-
     return server

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from mimo_lsp.fsutil import atomic_write
-from mimo_lsp.tools.registry import EditFile, ListFiles, ReadFile, SearchCode, ToolContext, ToolError, WriteFile
+from mimo_lsp.tools.actions import EditFile, ListFiles, ReadFile, SearchCode, ToolContext, ToolError, WriteFile
 from mimo_lsp.workspace import IgnoreRules, iter_files, resolve_inside
 
 

@@ -11,7 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from mimo_lsp.tools.registry import RunCommand, ToolContext, ToolError, truncate
+from mimo_lsp.tools.actions import RunCommand, ToolContext, ToolError, truncate
 
 
 def _start_time(pid: int) -> str | None:

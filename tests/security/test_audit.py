@@ -11,7 +11,7 @@ from mimo_lsp.agent.task import AgentTask
 from mimo_lsp.config import Settings
 from mimo_lsp.llm.scripted import ScriptedChatModel
 from mimo_lsp.safety.audit import audit_path, verify
-from tests.conftest import python_check
+from tests.conftest import python_check, make_task
 
 PLAN = {"nodes": [{"id": "n", "title": "t", "depends_on": [], "expected_output": "x"}]}
 
@@ -24,7 +24,7 @@ def _task(ws: Path, answer: str | None = "yes") -> AgentTask:
                {"thought": "try", "action": {"tool": "run_command", "command": "touch note.txt"}},
                {"thought": "push", "action": {"tool": "run_command", "command": "git push"}},
                {"thought": "done", "action": {"tool": "finish", "summary": "ok"}}]
-    task = AgentTask("fix", ws, ScriptedChatModel(replies), Settings(), lambda e: None, check=python_check(),
+    task = make_task("fix", ws, ScriptedChatModel(replies), Settings(), lambda e: None, check=python_check(),
                      confirm=lambda request: answer)
     task.result = task.run()
     return task

@@ -1,30 +1,12 @@
-"""Task liveness (an flock per running task) and the saved settings a resumed task runs with."""
+"""Task liveness: an flock per running task. A task marked running whose lock can be taken died.
+
+Lives with the checkpoints (the journal's readers ask it) so that nothing here imports the agent."""
 
 from __future__ import annotations
 
 import fcntl
 import os
 from pathlib import Path
-
-from mimo_lsp.checkpoints.journal import CheckpointJournal
-from mimo_lsp.config import LayeredSettings, Settings
-from mimo_lsp.workspace import state_dir
-
-
-def resume_settings(workspace: Path, task_id: str, model: str | None = None):
-    """The settings a task started with (model spec overridable), and its journal row."""
-    journal = CheckpointJournal(state_dir(workspace.resolve()) / "journal.sqlite")
-    try:
-        row = journal.task(task_id)
-    finally:
-        journal.close()
-    if row is None:
-        raise KeyError(f"unknown task id: {task_id}")
-    settings = Settings.model_validate_json(row["settings_json"]) if row["settings_json"] else Settings()
-    source = "the task's saved settings"
-    if model:
-        settings.model.spec, source = model, "explicit"
-    return LayeredSettings(settings=settings, model_source=source), row
 
 
 class TaskBusy(RuntimeError):

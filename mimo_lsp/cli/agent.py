@@ -10,21 +10,9 @@ from typing import Any
 
 
 def cmd_lessons(args: argparse.Namespace) -> int:
-    from mimo_lsp.agent.lessons import list_lessons
-    from mimo_lsp.agent.memory import MemoryStore
-    from mimo_lsp.workspace import existing_state_dir
+    from mimo_lsp.app.workspace import WorkspaceServices
 
-    workspace = Path(args.workspace).expanduser()
-    data = existing_state_dir(workspace)
-    lessons = []
-    if data is not None and (data / "memory.sqlite").exists():
-        store = MemoryStore(data, "hashing")
-        try:
-            lessons = list_lessons(store)
-            if args.query:
-                lessons = [m for m in store.search(args.query, args.k, ("lesson",))]
-        finally:
-            store.close()
+    lessons = WorkspaceServices().lessons(Path(args.workspace), args.query, args.k)
     if args.json:
         print(json.dumps([{"id": m.id, "task_id": m.task_id, "text": m.text, "created": m.created} for m in lessons],
                          indent=2))

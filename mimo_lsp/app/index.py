@@ -1,0 +1,18 @@
+"""The workspace index as configured: `[index]` settings -> the IndexService's options and embedder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mimo_lsp.config import IndexSettings
+
+
+def configure_index(service: Any, settings: IndexSettings) -> None:
+    from mimo_lsp.index.workspace_index import IndexOptions
+
+    service.options = IndexOptions(max_file_bytes=settings.max_file_bytes, max_line_chars=settings.max_line_chars,
+                                   skip_generated=settings.skip_generated, extra_ignores=list(settings.extra_ignores))
+    if settings.model and service.embedder is None:
+        from mimo_lsp.index.embeddings import SentenceTransformerEmbedder
+
+        service.embedder = SentenceTransformerEmbedder(model_path=settings.model)

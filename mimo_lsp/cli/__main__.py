@@ -1,0 +1,3 @@
+from mimo_lsp.cli import main
+
+raise SystemExit(main())

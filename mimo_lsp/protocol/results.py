@@ -1,0 +1,134 @@
+"""The wire shape of command results that carry core data (checkpoints, review, audit, lessons),
+declared here once. Built with `from_core`, which fails loudly when a core model drifts from them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from pydantic import Field
+
+from mimo_lsp.protocol.payloads import Wire
+
+W = TypeVar("W", bound=Wire)
+
+
+def from_core(model: type[W], value: Any) -> W:
+    data = value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+    return model.model_validate(data)
+
+
+class CheckpointInfo(Wire):
+    id: int
+    step: int
+    node_id: str
+    tool: str
+    args: dict[str, Any]
+    state: str
+    ok: bool | None
+    abandoned: bool
+    files: list[str]
+    created: float
+
+
+class CheckpointListResult(Wire):
+    checkpoints: list[CheckpointInfo]
+
+
+class Conflict(Wire):
+    path: str
+    reason: str
+
+
+class RestoreReport(Wire):
+    task_id: str
+    checkpoint_id: int
+    mode: Literal["files", "task", "both"]
+    restored: list[str] = Field(default_factory=list)
+    conflicts: list[Conflict] = Field(default_factory=list)
+    not_captured: list[str] = Field(default_factory=list)
+    action_id: int | None = None
+
+
+class CheckpointStats(Wire):
+    data_dir: str
+    tasks: int
+    checkpoints: int
+    blobs: int
+    blob_bytes: int
+    journal_bytes: int
+    total_bytes: int
+    cap_bytes: int
+
+
+class GcReport(Wire):
+    deleted_tasks: list[str]
+    deleted_blobs: int
+    freed_bytes: int
+    stats: CheckpointStats
+
+
+class Verification(Wire):
+    ok: bool
+    records: int
+    head: str
+    problem: str | None = None
+
+
+class AuditResult(Wire):
+    records: list[dict[str, Any]] = Field(description="{seq, ts, layer, event, data, prev, hash}, as written")
+    verification: Verification
+
+
+class Hunk(Wire):
+    id: str
+    old_start: int
+    old_lines: int
+    new_start: int
+    new_lines: int
+    old: list[str]
+    new: list[str]
+    header: str
+    state: Literal["pending", "accepted", "rejected"] = "pending"
+    current_line: int | None = Field(None, description="0-based line of the hunk now (buffer, else disk)")
+
+
+class FileReview(Wire):
+    path: str
+    status: Literal["added", "modified", "deleted", "binary"]
+    hunks: list[Hunk]
+    modified_since: bool = False
+
+
+class ReviewGetResult(Wire):
+    files: list[FileReview]
+
+
+class ReviewConflict(Wire):
+    hunk_id: str
+    path: str
+    reason: str
+
+
+class BufferEdit(Wire):
+    path: str
+    text: str
+
+
+class ReviewDecision(Wire):
+    task_id: str
+    verdict: Literal["accept", "reject"]
+    decided: list[str] = Field(default_factory=list)
+    conflicts: list[ReviewConflict] = Field(default_factory=list)
+    buffer_edits: list[BufferEdit] = Field(default_factory=list)
+    action_id: int | None = None
+
+
+class Lesson(Wire):
+    id: int
+    task_id: str
+    text: str
+    created: float
+
+
+class LessonsResult(Wire):
+    lessons: list[Lesson]
