@@ -74,10 +74,6 @@ class CheckpointListParams(Wire):
     workspace: str | None = None
 
 
-class CheckpointListResult(Wire):
-    checkpoints: list[dict[str, Any]]
-
-
 class CheckpointDiffParams(Wire):
     task_id: str
     from_checkpoint: int = Field(0, ge=0, description="0 = task start")
@@ -130,7 +126,7 @@ class TaskEventsParams(Wire):
 
 
 class TaskEventsResult(Wire):
-    events: list[dict[str, Any]]
+    events: list[dict[str, Any]] = Field(description="notification params (see the notifications), in seq order")
 
 
 class IndexSearchFilters(Wire):

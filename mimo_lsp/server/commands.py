@@ -12,6 +12,7 @@ from mimo_lsp.agent.plan import CheckSpec
 from mimo_lsp.app.setup import TaskRequest
 from mimo_lsp.protocol import payloads as P
 from mimo_lsp.protocol import results as R
+from mimo_lsp.protocol.catalog import COMMAND_TYPES
 from mimo_lsp.protocol.results import from_core
 from mimo_lsp.server import index_features
 from mimo_lsp.server.context import ServerContext
@@ -160,38 +161,31 @@ async def review_reject(ctx: ServerContext, p: P.ReviewDecideParams) -> R.Review
     return from_core(R.ReviewDecision, decision)
 
 
+def _cmd(name: str, handler: Any, runs: Any = "loop") -> Command:
+    return Command(COMMAND_TYPES[name][0], handler, runs)
+
+
 COMMANDS: dict[str, Command] = {
-    names.CMD_TASK_START: Command(P.TaskStartParams, task_start),
-    names.CMD_TASK_RESUME: Command(P.TaskResumeParams, task_resume),
-    names.CMD_TASK_CANCEL: Command(P.TaskRefParams, task_cancel),
-    names.CMD_TASK_PAUSE: Command(P.TaskRefParams, task_pause),
-    names.CMD_TASK_UNPAUSE: Command(P.TaskRefParams, task_unpause),
-    names.CMD_TASK_STATUS: Command(P.TaskStatusParams, task_status),
-    names.CMD_TASK_EVENTS: Command(P.TaskEventsParams, task_events),
-    names.CMD_LESSONS_LIST: Command(P.WorkspaceParams, lessons_list),
-    names.CMD_CHECKPOINT_LIST: Command(P.CheckpointListParams, checkpoint_list),
-    names.CMD_CHECKPOINT_DIFF: Command(P.CheckpointDiffParams, checkpoint_diff),
-    names.CMD_CHECKPOINT_RESTORE: Command(P.CheckpointRestoreParams, checkpoint_restore),
-    names.CMD_CHECKPOINT_STATS: Command(P.WorkspaceParams, checkpoint_stats),
-    names.CMD_CHECKPOINT_GC: Command(P.CheckpointGcParams, checkpoint_gc),
-    names.CMD_AUDIT_GET: Command(P.CheckpointListParams, audit_get),
-    names.CMD_REVIEW_GET: Command(P.CheckpointListParams, review_get),
-    names.CMD_REVIEW_ACCEPT: Command(P.ReviewDecideParams, review_accept),
-    names.CMD_REVIEW_REJECT: Command(P.ReviewDecideParams, review_reject, runs="async"),
-    names.CMD_INDEX_SEARCH: Command(P.IndexSearchParams, index_features.index_search, runs="thread"),
-    names.CMD_INDEX_STATUS: Command(P.IndexStatusParams, index_features.index_status, runs="thread"),
+    names.CMD_TASK_START: _cmd(names.CMD_TASK_START, task_start),
+    names.CMD_TASK_RESUME: _cmd(names.CMD_TASK_RESUME, task_resume),
+    names.CMD_TASK_CANCEL: _cmd(names.CMD_TASK_CANCEL, task_cancel),
+    names.CMD_TASK_PAUSE: _cmd(names.CMD_TASK_PAUSE, task_pause),
+    names.CMD_TASK_UNPAUSE: _cmd(names.CMD_TASK_UNPAUSE, task_unpause),
+    names.CMD_TASK_STATUS: _cmd(names.CMD_TASK_STATUS, task_status),
+    names.CMD_TASK_EVENTS: _cmd(names.CMD_TASK_EVENTS, task_events),
+    names.CMD_LESSONS_LIST: _cmd(names.CMD_LESSONS_LIST, lessons_list),
+    names.CMD_CHECKPOINT_LIST: _cmd(names.CMD_CHECKPOINT_LIST, checkpoint_list),
+    names.CMD_CHECKPOINT_DIFF: _cmd(names.CMD_CHECKPOINT_DIFF, checkpoint_diff),
+    names.CMD_CHECKPOINT_RESTORE: _cmd(names.CMD_CHECKPOINT_RESTORE, checkpoint_restore),
+    names.CMD_CHECKPOINT_STATS: _cmd(names.CMD_CHECKPOINT_STATS, checkpoint_stats),
+    names.CMD_CHECKPOINT_GC: _cmd(names.CMD_CHECKPOINT_GC, checkpoint_gc),
+    names.CMD_AUDIT_GET: _cmd(names.CMD_AUDIT_GET, audit_get),
+    names.CMD_REVIEW_GET: _cmd(names.CMD_REVIEW_GET, review_get),
+    names.CMD_REVIEW_ACCEPT: _cmd(names.CMD_REVIEW_ACCEPT, review_accept),
+    names.CMD_REVIEW_REJECT: _cmd(names.CMD_REVIEW_REJECT, review_reject, runs="async"),
+    names.CMD_INDEX_SEARCH: _cmd(names.CMD_INDEX_SEARCH, index_features.index_search, runs="thread"),
+    names.CMD_INDEX_STATUS: _cmd(names.CMD_INDEX_STATUS, index_features.index_status, runs="thread"),
 }
 # The names the server registers at start-up and how it registers them agree with the table.
 assert set(names.COMMANDS) == set(COMMANDS), set(names.COMMANDS) ^ set(COMMANDS)
 assert {n for n, c in COMMANDS.items() if c.runs != "loop"} == names.OFF_LOOP_COMMANDS
-
-
-def result_models() -> dict[str, Any]:
-    """command -> its result model (from the handlers' annotations), for the exported protocol schema."""
-    import typing
-
-    out = {}
-    for name, cmd in COMMANDS.items():
-        hints = typing.get_type_hints(cmd.handler)
-        out[name] = hints["return"]
-    return out
