@@ -113,3 +113,18 @@ async def test_run_command_side_effects_are_checkpointed(lsp, calc_workspace: Pa
     assert "+++ b/notes.txt" in cp["diff"] and "+hello" in cp["diff"]
     assert "--- a/test_calc.py\n+++ /dev/null" in cp["diff"]
     assert "+hello" in done["diff"]
+
+
+async def test_documented_init_options_work_and_unknown_ones_are_shown(calc_workspace: Path, tmp_path: Path):
+    """Regression: initializationOptions went whole into Settings, so {"index": {...}} failed every task start."""
+    client = await start_client(calc_workspace, init_options={"index": {"watch": False, "searchWaitS": 1},
+                                                              "agent": {"maxStepsPerNode": 6}, "colour": "blue"})
+    try:
+        started = await client.command("mimo.task.start", {"goal": "fix add", "check": python_check(),
+                                                           "model": write_script(tmp_path / "s.json", fix_add_script())})
+        done = await client.wait_done(started["taskId"])
+        assert done["outcome"] == "verified", done["reason"]
+        shown = [m.message for m in client.client.messages]
+        assert any("colour: unknown setting" in m for m in shown), shown
+    finally:
+        await stop_client(client)

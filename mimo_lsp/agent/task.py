@@ -146,6 +146,7 @@ class AgentTask(CheckpointedActions):
         self.orchestrator: Orchestrator | None = None
         self.status = "created"
         self._states_saved_after_capture = False
+        self.diff_error: str | None = None
         # Set to a list to collect per-step timings (benchmarks): {"total_ms", "tool_ms", "report_ms"}.
         self.step_timings: list[dict[str, float]] | None = None
 
@@ -229,6 +230,8 @@ class AgentTask(CheckpointedActions):
         self.tokens.flush()
         self.plan = self.orchestrator.plan if self.orchestrator is not None else None
         diff = self.final_diff()
+        if self.diff_error:
+            reason += f" (final diff unavailable: {self.diff_error})"
         self.status = outcome
         try:
             self.audit.append("task", "done", {"outcome": outcome, "reason": reason, "diff_digest": digest(diff)})
@@ -294,6 +297,7 @@ class AgentTask(CheckpointedActions):
         """Task start vs now, for every file any action touched (user edits included, marked in the journal)."""
         try:
             return diff_between(self.journal.actions(self.task_id), self.blobs, 0, None, self.workspace)
-        except Exception as exc:
+        except Exception as exc:  # reported in the outcome's reason, never passed off as a diff
             log.warning("task %s: final diff unavailable: %s", self.task_id, exc)
-            return f"(diff unavailable: {exc})\n"
+            self.diff_error = f"{type(exc).__name__}: {exc}"
+            return ""

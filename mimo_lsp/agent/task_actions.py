@@ -4,7 +4,6 @@ served from the journal when a resumed task replays its recorded steps."""
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from pathlib import Path
@@ -30,11 +29,6 @@ CHECK_TOOL = "check"  # a journaled check result (node checks, completion criter
 # Asks the user about one risky action: {taskId, tool, subject, reason, rule} -> "yes" | "no" | "always"
 # | "never" | None (no answer: no action).
 Confirm = Callable[[dict[str, Any]], "str | None"]
-
-
-def _exit_code(output: str) -> int | None:
-    m = re.match(r"(?:error: )?exit code (\d+)", output)
-    return int(m.group(1)) if m else None
 
 
 class CheckpointedActions:
@@ -199,7 +193,7 @@ class CheckpointedActions:
                 "step": step, "args": args, "sandbox": self.sandbox.profile().model_dump() if targets is None else None,
                 "argv": self.sandbox.last_argv if targets is None else None,
                 "started": round(started, 6), "finished": round(time.time(), 6), "ok": result.ok,
-                "exit_code": _exit_code(result.output), "output_digest": digest(result.full_output or result.output)},
+                "exit_code": result.exit_code, "output_digest": digest(result.full_output or result.output)},
                 flush=False)
         self.audit.append("outcome", action.tool, {
             "step": step, "files": [c.model_dump(include={"path", "pre", "post", "post_mode"}) for c in changes],

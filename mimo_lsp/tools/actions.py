@@ -71,6 +71,7 @@ class ToolResult(BaseModel):
     ok: bool
     output: str  # what the model sees: long output cut in the middle
     full_output: str | None = None  # the whole output when `output` was cut (journaled as a blob)
+    exit_code: int | None = None  # run_command: the command's exit status (None: killed, or not a command)
 
 
 class ToolError(Exception):
@@ -95,6 +96,7 @@ class ToolContext:
     search: SearchFn | None = None
     buffer_guard: BufferGuard | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
+    last_exit_code: int | None = None  # set by run_command, read into its ToolResult
 
 
 def truncate(text: str, limit: int) -> str:

@@ -38,6 +38,7 @@ def run_tool(action: BaseModel, ctx: ToolContext) -> ToolResult:
         "finish": lambda a, c: a.summary,
     }
     name = getattr(action, "tool")
+    ctx.last_exit_code = None
     try:
         out = handlers[name](action, ctx)
         ok = True
@@ -48,6 +49,6 @@ def run_tool(action: BaseModel, ctx: ToolContext) -> ToolResult:
     except OSError as exc:
         out, ok = f"error: {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})", False
     shown = truncate(out, ctx.observation_chars)
-    return ToolResult(ok=ok, output=shown, full_output=out if shown != out else None)
+    return ToolResult(ok=ok, output=shown, full_output=out if shown != out else None, exit_code=ctx.last_exit_code)
 
 

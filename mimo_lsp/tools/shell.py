@@ -121,6 +121,7 @@ def run_command(a: RunCommand, ctx: ToolContext) -> str:
         raise ToolError(str(exc)) from exc
     except OSError as exc:
         raise ToolError(f"cannot start command: {exc}") from exc
+    ctx.last_exit_code = None if killed else code
     if killed:
         raise ToolError(f"command {killed}\n{out}")
     if code != 0:
