@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 from mimo_lsp.agent.task import AgentTask, TaskPorts  # noqa: E402
 from mimo_lsp.config import Settings  # noqa: E402
 from mimo_lsp.llm.scripted import ScriptedChatModel  # noqa: E402
-from mimo_lsp.tools.registry import EditFile, RunCommand, ToolContext, run_tool  # noqa: E402
+from mimo_lsp.tools.actions import EditFile, RunCommand, ToolContext  # noqa: E402
+from mimo_lsp.tools.registry import run_tool  # noqa: E402
 
 
 def source_tree() -> Path:

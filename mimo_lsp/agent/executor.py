@@ -19,7 +19,8 @@ from mimo_lsp.agent.prompts import example_path, executor_system, node_prompt
 from mimo_lsp.agent.window import Turn, build_window
 from mimo_lsp.llm.port import ChatMessage, ChatModel, ModelError, TokenCallback
 from mimo_lsp.llm.structured import complete_structured
-from mimo_lsp.tools.registry import AgentStep, ToolContext, ToolResult, write_targets
+from mimo_lsp.tools.actions import AgentStep, ToolContext, ToolResult
+from mimo_lsp.tools.registry import write_targets
 
 RECENT_TURNS = 4
 LOOP_REPEATS = 3

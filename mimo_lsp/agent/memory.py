@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Literal, Optional
+from typing import Any, Callable, Literal, Optional
 
 import numpy as np
 from pydantic import BaseModel
@@ -184,7 +184,8 @@ class MemoryStore:
     def _embed(self, texts: list[str]) -> np.ndarray:
         if self._embedder is None:
             self._embedder = make_embedder(self.embedder_kind)
-        return np.asarray(self._embedder.embed(texts), dtype=np.float32)
+        embedder: Any = self._embedder
+        return np.asarray(embedder.embed(texts), dtype=np.float32)
 
     def _sync_index(self, items: list[Memory]):
         import hnswlib
@@ -192,15 +193,16 @@ class MemoryStore:
         missing = [m for m in items if m.id not in self._indexed]
         if self._index is None or missing:
             vectors = self._embed([m.text for m in missing]) if missing else None
-            if self._index is None:
+            index: Any = self._index
+            if index is None:
                 dim = vectors.shape[1] if vectors is not None else self._embed(["x"]).shape[1]
-                self._index = hnswlib.Index(space="cosine", dim=dim)
-                self._index.init_index(max_elements=max(64, 2 * len(items)), ef_construction=100, M=16)
-                self._index.set_ef(64)
-            need = self._index.get_current_count() + len(missing)
-            if need > self._index.get_max_elements():
-                self._index.resize_index(2 * need)
+                index = self._index = hnswlib.Index(space="cosine", dim=dim)
+                index.init_index(max_elements=max(64, 2 * len(items)), ef_construction=100, M=16)
+                index.set_ef(64)
+            need = index.get_current_count() + len(missing)
+            if need > index.get_max_elements():
+                index.resize_index(2 * need)
             if missing:
-                self._index.add_items(vectors, [m.id for m in missing])
+                index.add_items(vectors, [m.id for m in missing])
                 self._indexed |= {m.id for m in missing}
         return self._index

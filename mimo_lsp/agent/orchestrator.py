@@ -8,6 +8,7 @@ journaled, so a resumed task walks this same code over recorded answers and arri
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from mimo_lsp.agent.effects import TaskBrief, TaskControl, TaskEffects
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 class Orchestrator:
     """Depends on the task only through `TaskEffects` (what it may do) and `TaskBrief` (what it is)."""
 
-    def __init__(self, brief: TaskBrief, effects: TaskEffects, models: dict[str, ChatModel], settings: Settings,
+    def __init__(self, brief: TaskBrief, effects: TaskEffects, models: Mapping[str, ChatModel], settings: Settings,
                  memory: MemoryStore, tokens: TokenBatcher, tools: ToolContext, control: TaskControl) -> None:
         self.brief, self.fx, self.memory, self.tokens, self.control = brief, effects, memory, tokens, control
         self.settings = settings
@@ -160,7 +161,7 @@ class Orchestrator:
         for number in range(1, self.a.node_retries + 2):
             self.tokens.purpose = f"node:{node.id}"
             start = self.fx.last_checkpoint()
-            self._rejections = []
+            self._rejections: list[str] = []
             out: NodeOutcome = self.runner.run(
                 Attempt(self.brief.goal, plan, node, self.brief.criteria_text, number, failures, memory), self.fx.steps())
             self.tokens.flush()

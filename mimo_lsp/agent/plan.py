@@ -7,6 +7,7 @@ A node's `checks` are executable: a command that must exit 0, or a file predicat
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
 from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -144,6 +145,6 @@ def merge_replan(done: list[PlanNode], revised: Plan, max_nodes: int | None = No
     return list(done) + topological_order(revised, max_nodes, known=done_ids)
 
 
-def plan_lines(nodes: list[PlanNode], status: dict[str, str] | None = None) -> str:
+def plan_lines(nodes: list[PlanNode], status: Mapping[str, str] | None = None) -> str:
     status = status or {}
     return "\n".join(f"- {n.id}: {n.title}" + (f" [{status[n.id]}]" if n.id in status else "") for n in nodes)

@@ -13,7 +13,8 @@ from mimo_lsp.agent.prompts import example_path, executor_system
 from mimo_lsp.agent.window import Turn, build_window
 from mimo_lsp.llm.port import ChatMessage, ChatModel, ModelError
 from mimo_lsp.llm.structured import complete_structured
-from mimo_lsp.tools.registry import AgentStep, ToolContext, run_tool
+from mimo_lsp.tools.actions import AgentStep, ToolContext
+from mimo_lsp.tools.registry import run_tool
 
 
 def run_baseline(instruction: str, workspace: Path, model: ChatModel, max_steps: int, sandbox: Any = None,

@@ -12,6 +12,8 @@ Durability: WAL with synchronous=NORMAL survives a killed process (kill -9) at a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import json
 import os
 import sqlite3
@@ -209,7 +211,7 @@ class CheckpointJournal:
         return intent
 
     def finish_action(self, intent: Intent, observation: str, ok: bool, changes: list[FileChange],
-                      states: dict[str, FileState | None], state: str = "done",
+                      states: Mapping[str, FileState | None], state: str = "done",
                       observation_blob: str | None = None, audit: tuple[str, int] | None = None) -> int:
         """The checkpoint: the action, its observation, file changes and new known states, atomically."""
         with self._lock:
@@ -222,7 +224,7 @@ class CheckpointJournal:
                     (intent.task_id, intent.step, intent.node_id, intent.tool, json.dumps(intent.args),
                      intent.thought, state, observation, int(ok), intent.model_seq, intent.started, time.time(),
                      intent.intent_id, observation_blob))
-                action_id = int(cur.lastrowid)
+                action_id = int(cur.lastrowid or 0)
                 if intent.intents:
                     cur.executemany("INSERT INTO intents VALUES (?,?,?,?)",
                                     [(action_id, c.path, c.pre, c.pre_mode) for c in intent.intents])
@@ -241,7 +243,7 @@ class CheckpointJournal:
         return action_id
 
     def record_action(self, task_id: str, step: int, node_id: str, tool: str, args: dict[str, Any], thought: str,
-                      observation: str, changes: list[FileChange], states: dict[str, FileState | None],
+                      observation: str, changes: list[FileChange], states: Mapping[str, FileState | None],
                       ok: bool = True) -> int:
         """A one-shot journaled action (restore, rollback, external change, check): one transaction, no intent."""
         intent = Intent(intent_id=uuid.uuid4().hex, task_id=task_id, step=step, node_id=node_id, tool=tool,
@@ -302,7 +304,7 @@ class CheckpointJournal:
         return out
 
     # -- known file states (the tracker's memory across processes) ---------------------------
-    def _state_statements(self, states: dict[str, FileState | None]) -> list[tuple[str, list]]:
+    def _state_statements(self, states: Mapping[str, FileState | None]) -> list[tuple[str, list]]:
         """Statements for executemany."""
         upserts = [(p, s.mtime_ns, s.size, s.mode, s.ino, s.digest, int(s.captured)) for p, s in states.items() if s]
         deletes = [(p,) for p, s in states.items() if s is None]
@@ -313,7 +315,7 @@ class CheckpointJournal:
             out.append(("DELETE FROM file_state WHERE path=?", deletes))
         return out
 
-    def save_states(self, states: dict[str, FileState | None], replace_all: bool = False) -> None:
+    def save_states(self, states: Mapping[str, FileState | None], replace_all: bool = False) -> None:
         stmts: list[tuple[str, Any]] = [("DELETE FROM file_state", ())] if replace_all else []
         self._tx(stmts + [(sql, rows) for sql, rows in self._state_statements(states)])
 

@@ -6,6 +6,7 @@ and the LSP server alike; the agent's own checkpointing lives in agent/task.py.
 
 from __future__ import annotations
 
+import builtins
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -144,7 +145,7 @@ class CheckpointService:
         return report
 
     # -- review ------------------------------------------------------------------------------
-    def review(self, task_id: str, open_text: "Callable[[str], str | None] | None" = None) -> list[FileReview]:
+    def review(self, task_id: str, open_text: "Callable[[str], str | None] | None" = None) -> builtins.list[FileReview]:
         """The task's change set (task start -> now), per file and hunk, with each hunk's decision and,
         for pending ones, where its lines are now (in the open buffer from `open_text`, else on disk)."""
         self._task(task_id)
@@ -172,7 +173,7 @@ class CheckpointService:
                 out.append(fr)
         return out
 
-    def decide(self, task_id: str, verdict: str, path: str | None = None, hunk_ids: list[str] | None = None,
+    def decide(self, task_id: str, verdict: str, path: str | None = None, hunk_ids: "builtins.list[str] | None" = None,
                open_text: "Callable[[str], str | None] | None" = None) -> ReviewDecision:
         """Accept (keep) or reject (revert) hunks: all of the task, all of one file, or the named ones.
 
@@ -182,7 +183,7 @@ class CheckpointService:
         if task_is_live(self.data_dir, task_id):
             raise TaskRunning(f"task {task_id} is running; review it when it has stopped")
         report = ReviewDecision(task_id=task_id, verdict=verdict)
-        wanted = set(hunk_ids or [])
+        wanted: set[str] = set(hunk_ids or [])
         files = [f for f in self.review(task_id) if path is None or f.path == path]
         if hunk_ids:
             known = {h.id for f in files for h in f.hunks}
@@ -230,7 +231,7 @@ class CheckpointService:
         report.decided = [d[0] for d in decisions]
         return report
 
-    def journal_buffer_rejects(self, task_id: str, applied: list[BufferEdit]) -> int | None:
+    def journal_buffer_rejects(self, task_id: str, applied: builtins.list[BufferEdit]) -> int | None:
         """Journal reverts the editor applied to clean open buffers as a `review_reject` checkpoint whose
         post-image is the reverted text: after the user saves, a restore sees the file as the journal's."""
         changes = []

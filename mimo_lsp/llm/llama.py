@@ -97,7 +97,7 @@ class LlamaChatModel:
         with self._lock:
             try:
                 if on_token is None:
-                    out = self._llm.create_chat_completion(**kwargs)
+                    out: Any = self._llm.create_chat_completion(**kwargs)
                     choice = out["choices"][0]
                     usage = out.get("usage") or {}
                     return Completion(
@@ -115,7 +115,8 @@ class LlamaChatModel:
     def _stream(self, kwargs: dict[str, Any], on_token: TokenCallback) -> Completion:
         parts: list[str] = []
         finish = None
-        for chunk in self._llm.create_chat_completion(stream=True, **kwargs):
+        stream: Any = self._llm.create_chat_completion(stream=True, **kwargs)
+        for chunk in stream:
             choice = chunk["choices"][0]
             piece = choice.get("delta", {}).get("content") or ""
             if piece:

@@ -29,7 +29,7 @@ def complete_structured(
     max_tokens: int | None = None,
     temperature: float | None = None,
     on_token: TokenCallback | None = None,
-    check: Callable[[T], None] | None = None,
+    check: Callable[[T], object] | None = None,
     schema: dict | None = None,
 ) -> T:
     """Ask for `result_type`; on invalid JSON, schema or `check` failure, show the error and re-ask.

@@ -47,7 +47,7 @@ class AuditTrail:
     def append(self, layer: str, event: str, data: dict[str, Any], flush: bool = True) -> str:
         """Chain one record; with flush=False it is written with the next flushed one (one write)."""
         with self._lock:
-            record = {"seq": self.count + 1, "ts": round(time.time(), 6), "layer": layer, "event": event,
+            record: dict[str, Any] = {"seq": self.count + 1, "ts": round(time.time(), 6), "layer": layer, "event": event,
                       "data": data, "prev": self.head}
             record["hash"] = _record_hash(record)
             self._pending.append((json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n").encode())

@@ -8,9 +8,7 @@ from typing import Any, Callable
 from pydantic import BaseModel
 
 from mimo_lsp.tools import files, shell
-from mimo_lsp.tools.actions import (  # noqa: F401 (the tools' public names, re-exported)
-    TOOL_NAMES, AgentAction, AgentStep, BufferGuard, EditFile, Finish, ListFiles, ReadFile, RunCommand, SearchCode,
-    SearchFn, ToolContext, ToolError, ToolResult, WriteFile, truncate)
+from mimo_lsp.tools.actions import ToolContext, ToolError, ToolResult, truncate
 
 def write_targets(action: BaseModel, workspace: Path) -> list[str] | None:
     """Workspace-relative paths the action may change: [] for read-only tools, None = anything (shell)."""

@@ -18,7 +18,8 @@ import pytest
 from pydantic import TypeAdapter
 
 from mimo_lsp.safety.sandbox import bwrap_works
-from mimo_lsp.tools.registry import AgentAction, ToolContext, run_tool
+from mimo_lsp.tools.actions import AgentAction, ToolContext
+from mimo_lsp.tools.registry import run_tool
 
 pytestmark = pytest.mark.skipif(bwrap_works() is not None, reason=f"no bubblewrap here: {bwrap_works()}")
 ACTION = TypeAdapter(AgentAction)

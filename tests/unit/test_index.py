@@ -151,7 +151,7 @@ def test_import_is_lazy():
         "heavy = [m for m in ('torch', 'sentence_transformers', 'hnswlib', 'tree_sitter') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
 
 
@@ -623,7 +623,7 @@ WorkspaceIndex(root, root / ".mimo" / "index").build()
 def test_killed_indexer_resumes_where_it_stopped(workspace, embedder):
     for i in range(60):
         write_tree(workspace, {f"extra/mod_{i}.py": f"def helper_{i}(values):\n    return [v * {i} for v in values]\n"})
-    root_dir = Path(__file__).resolve().parents[1]
+    root_dir = Path(__file__).resolve().parents[2]
     proc = subprocess.run(
         [sys.executable, "-c", KILL_SCRIPT, str(workspace)],
         cwd=root_dir,
@@ -681,7 +681,8 @@ def test_repo_map_and_workspace_symbols(workspace, embedder):
 @pytest.mark.real_index
 def test_agent_search_code_tool_uses_the_index_searcher(workspace, embedder):
     from mimo_lsp.index import IndexSearcher
-    from mimo_lsp.tools.registry import SearchCode, ToolContext, run_tool
+    from mimo_lsp.tools.actions import SearchCode, ToolContext
+    from mimo_lsp.tools.registry import run_tool
 
     searcher = IndexSearcher(make_index(workspace, embedder))
     ctx = ToolContext(workspace=workspace, search=searcher)

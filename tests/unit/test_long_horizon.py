@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mimo_lsp.agent.events import NodeEvent, PlanEvent
-from mimo_lsp.agent.executor import NodeRunner
+from mimo_lsp.agent.events import PlanEvent
 from mimo_lsp.agent.goal import GoalCriteria
 from mimo_lsp.agent.memory import MemoryStore
 from mimo_lsp.agent.plan import CheckSpec, Plan, PlanError, PlanNode, merge_replan
@@ -24,7 +23,7 @@ from mimo_lsp.llm.port import ChatMessage
 from mimo_lsp.llm.scripted import ScriptedChatModel
 from tests.conftest import write_script, make_task
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SMALL = REPO / "benchmarks" / "long_horizon" / "families" / "small_functions.json"
 YES = lambda request: "yes"  # noqa: E731
 
@@ -85,7 +84,7 @@ def test_compaction_always_keeps_goal_contract_and_plan():
     turns = [Turn(f'{{"step": {i}}}', "OUTPUT " * 200, f"step {i}: read_file -> ok") for i in range(30)]
     stages = set()
     for limit in (100_000, 8000, 3000, 1600, 400):
-        msgs, stage = build_window(head, turns, lambda ms: sum(len(m.content) for m in ms) <= limit)
+        msgs, stage = build_window(head, turns, lambda ms, limit=limit: sum(len(m.content) for m in ms) <= limit)
         stages.add(stage)
         assert msgs[:2] == head, "the head is never compacted"
         assert msgs[-1].content.startswith("OUTPUT"), "the latest observation stays verbatim"

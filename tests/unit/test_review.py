@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mimo_lsp.checkpoints.review import file_review, locate, revert_hunk, shift_above
-from tests.test_restore_resume import PLAN, run_task, step
+from tests.unit.test_restore_resume import PLAN, run_task, step
 from tests.conftest import open_service
 
 BEFORE = b"".join(f"line {i}\n".encode() for i in range(1, 21))
@@ -154,7 +154,7 @@ def test_review_says_where_each_pending_hunk_is_now(calc_workspace: Path):
     assert f2.hunks[1].current_line == second.current_line - 1
     report = svc.decide(task.task_id, "reject", hunk_ids=[second.id])
     assert report.conflicts == [] and report.decided == [second.id]
-    original = (Path(__file__).parent.parent / "examples" / "calculator" / "calc.py").read_text()
+    original = (Path(__file__).resolve().parents[2] / "examples" / "calculator" / "calc.py").read_text()
     assert (calc_workspace / "calc.py").read_text() == original
 
 

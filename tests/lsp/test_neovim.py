@@ -52,7 +52,7 @@ def test_neovim_client(calc_workspace: Path, tmp_path: Path):
         f"OUTFILE = {json.dumps(str(outfile))}\n" + LUA
     )
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_STATE_HOME": str(tmp_path / "state"),
-           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.run(["nvim", "--headless", "-u", "NONE", "-c", f"luafile {script}"],
                           capture_output=True, text=True, timeout=300, env=env)
     assert outfile.exists(), f"nvim wrote nothing: {proc.stdout} {proc.stderr}"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import TypeAdapter
 
-from mimo_lsp.tools.registry import AgentAction, ToolContext, run_tool
+from mimo_lsp.tools.actions import AgentAction, ToolContext
+from mimo_lsp.tools.registry import run_tool
 
 ACTION = TypeAdapter(AgentAction)
 

@@ -12,7 +12,7 @@ from pygls.exceptions import JsonRpcException
 
 from tests.conftest import write_script
 from tests.lsp_client import start_client, stop_client
-from tests.test_restore_resume import SLOW, tree
+from tests.unit.test_restore_resume import SLOW, tree
 
 
 def _done_count(ws: Path) -> int:

@@ -74,7 +74,7 @@ def test_prompt_examples_are_about_the_task_and_valid_when_copied():
     import json
 
     from mimo_lsp.agent.prompts import example_path, executor_system, planner_system
-    from mimo_lsp.tools.registry import AgentStep
+    from mimo_lsp.tools.actions import AgentStep
 
     goal = "Fix the add function in calc.py so that the tests pass"
     example = next(line for line in planner_system(goal).splitlines() if line.startswith('{"nodes"'))

@@ -15,7 +15,7 @@ from mimo_lsp.llm.llama import LlamaChatModel
 from mimo_lsp.llm.models import resolve_model
 from mimo_lsp.llm.port import ChatMessage
 from mimo_lsp.llm.structured import complete_structured
-from mimo_lsp.tools.registry import TOOL_NAMES, AgentStep
+from mimo_lsp.tools.actions import TOOL_NAMES, AgentStep
 from tests.conftest import python_check
 from tests.lsp_client import start_client, stop_client
 
