@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mimo_lsp.safety.policy import Rule
+from mimo_lsp.safety.trust import IgnoredSetting, TrustReport, digest_of, is_trusted, split_workspace_layer
 from mimo_lsp.safety.sandbox import SandboxSettings
 
 try:  # Python >= 3.11
@@ -82,6 +83,9 @@ class SafetySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # Appended after the defaults (mimo_lsp/safety/policy.py), layer by layer: the last match wins.
     rules: list[Rule] = Field(default_factory=list)
+    # Checked after `rules` and only ever make a decision stricter (ask over allow, deny over both): where
+    # the ask / deny rules of an untrusted workspace's config go.
+    tighten_rules: list[Rule] = Field(default_factory=list)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     # Unanswered confirmations count as "no" after this long.
     confirm_timeout_s: float = Field(300.0, gt=0)
@@ -167,17 +171,54 @@ def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 
 
 class LayeredSettings(BaseModel):
-    """Merged settings plus where the model spec came from (for error messages)."""
+    """Merged settings plus where the model spec came from (for error messages) and what the workspace's
+    own config asked for that loosens safety (ignored until the user trusts the workspace)."""
 
     settings: Settings
     model_source: str = "default"
+    trust: TrustReport | None = None
+
+
+def _workspace_layer(workspace: Path, base: dict[str, Any]) -> tuple[dict[str, Any], TrustReport | None]:
+    """The workspace's config, minus what loosens safety unless the user trusts it (safety/trust.py)."""
+    wpath = workspace_config_path(workspace)
+    mimo_dir = workspace / ".mimo"
+    if not (wpath.exists() or wpath.is_symlink()):
+        return {}, None
+    report = TrustReport(workspace=str(workspace), config=str(wpath))
+    if mimo_dir.is_symlink() or wpath.is_symlink() or not _inside_dir(wpath, workspace):
+        report.ignored = report.loosening = [IgnoredSetting(
+            key="(the whole file)", value=str(wpath.resolve()), why="a symlink or outside the workspace")]
+        return {}, report
+    data = _read_toml(wpath)
+    kept, loose = split_workspace_layer(workspace, data, base)
+    report.loosening, report.digest = loose, digest_of(loose)
+    if loose and is_trusted(workspace, report.digest):
+        report.trusted = True
+        return data, report
+    report.ignored = loose
+    return kept, report
+
+
+def _inside_dir(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except (ValueError, OSError):
+        return False
 
 
 def load_settings(workspace: Path | None, overrides: dict[str, Any] | None = None) -> LayeredSettings:
-    layers: list[tuple[str, dict[str, Any]]] = [("user config " + str(user_config_path()), _read_toml(user_config_path()))]
+    user = _read_toml(user_config_path())
+    layers: list[tuple[str, dict[str, Any]]] = [("user config " + str(user_config_path()), user)]
+    trust = None
     if workspace is not None:
-        wpath = workspace_config_path(workspace)
-        layers.append(("workspace config " + str(wpath), _read_toml(wpath)))
+        try:
+            base = _deep_merge(Settings().model_dump(), user)
+        except ValidationError:
+            base = Settings().model_dump()  # the user config's own error is reported below
+        data, trust = _workspace_layer(workspace, base)
+        layers.append(("workspace config " + str(workspace_config_path(workspace)), data))
     layers.append(("explicit", overrides or {}))
     merged: dict[str, Any] = {}
     source = "default"
@@ -196,7 +237,7 @@ def load_settings(workspace: Path | None, overrides: dict[str, Any] | None = Non
         except ValidationError as exc:
             raise ConfigError(f"invalid settings for model role {role}: {exc.errors()[0]['loc']}: "
                               f"{exc.errors()[0]['msg']}") from exc
-    return LayeredSettings(settings=settings, model_source=source)
+    return LayeredSettings(settings=settings, model_source=source, trust=trust)
 
 
 ROLES = ("planner", "executor", "judge", "summarizer")

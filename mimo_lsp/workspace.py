@@ -115,9 +115,22 @@ def _fallback_state_dir(workspace: Path) -> Path:
     return base / hashlib.sha256(str(workspace).encode()).hexdigest()[:16]
 
 
+def _own_state_dir(local: Path, workspace: Path) -> bool:
+    """A repository could ship `.mimo` as a symlink to anywhere: journal writes would land there."""
+    if local.is_symlink():
+        return False
+    try:
+        local.resolve().relative_to(workspace.resolve())
+        return True
+    except (ValueError, OSError):
+        return False
+
+
 def existing_state_dir(workspace: Path) -> Path | None:
     """Where this workspace's state already is, without creating anything (for read-only queries)."""
     for candidate in (workspace / ".mimo", _fallback_state_dir(workspace)):
+        if candidate.name == ".mimo" and not _own_state_dir(candidate, workspace):
+            continue
         if (candidate / "journal.sqlite").is_file():
             return candidate
     return None
@@ -127,6 +140,8 @@ def state_dir(workspace: Path) -> Path:
     """The workspace's .mimo/ when writable, else a per-workspace folder in the user's data dir."""
     local = workspace / ".mimo"
     try:
+        if not _own_state_dir(local, workspace):
+            raise PermissionError(f"{local} is a symlink or leads outside the workspace")
         local.mkdir(exist_ok=True)
         probe = local / ".write-probe"
         probe.write_bytes(b"")

@@ -37,7 +37,7 @@ from mimo_lsp.checkpoints.tracker import WorkspaceTracker
 from mimo_lsp.config import Settings
 from mimo_lsp.llm.port import ChatModel, ModelError
 from mimo_lsp.safety.audit import AuditTrail, audit_path, digest
-from mimo_lsp.safety.policy import Policy, default_rules
+from mimo_lsp.safety.policy import Policy
 from mimo_lsp.safety.sandbox import Sandbox
 from mimo_lsp.tools.actions import BufferGuard, SearchFn, ToolContext
 from mimo_lsp.workspace import IgnoreRules, iter_files, state_dir
@@ -99,7 +99,7 @@ def workspace_context(workspace: Path, limit: int = 60) -> str:
 class AgentTask(CheckpointedActions):
     def __init__(self, goal: str, workspace: Path, settings: Settings, emit: Callable[[TaskEvent], None],
                  ports: TaskPorts, *, criteria: GoalCriteria | None = None, task_id: str | None = None,
-                 resume: bool = False) -> None:
+                 resume: bool = False, ignored_settings: list[dict[str, Any]] | None = None) -> None:
         if not workspace.is_dir():
             raise FileNotFoundError(f"workspace is not a directory: {workspace}")
         self.workspace = workspace.resolve()
@@ -118,6 +118,8 @@ class AgentTask(CheckpointedActions):
         self.task_id = task_id or new_task_id()
         self.goal, self.criteria, self.settings, self.emit = goal.strip(), criteria or GoalCriteria(), settings, emit
         self.ports = ports
+        # Settings the workspace's own config asked for that loosen safety, ignored (untrusted): audited.
+        self.ignored_settings = list(ignored_settings or [])
         self.live_model = ports.model
         self.confirm = ports.confirm
         self.pause_event = threading.Event()  # set = paused between steps
@@ -125,7 +127,7 @@ class AgentTask(CheckpointedActions):
         self.blobs = BlobStore(self.data_dir / "blobs", fsync=settings.checkpoints.fsync)
         self.tracker = WorkspaceTracker(self.workspace, self.blobs, settings.checkpoints.max_blob_bytes,
                                         watch=settings.checkpoints.watch)
-        self.policy = Policy(default_rules() + settings.safety.rules)
+        self.policy = Policy.from_settings(settings.safety)
         network = self.policy.decide_one("network", "*").verdict == "allow" or settings.safety.sandbox.network
         self.sandbox = Sandbox(self.workspace, settings.safety.sandbox, network=network)
         self.audit = AuditTrail(audit_path(self.data_dir, self.task_id))
@@ -271,7 +273,8 @@ class AgentTask(CheckpointedActions):
         self.audit.append("task", "resume" if self.resume else "start", {
             "goal": self.goal, "check": self.check, "criteria": self.criteria.model_dump(),
             "model": getattr(self.live_model, "name", "?"), "settings_digest": digest(self.settings.model_dump_json()),
-            "sandbox": self.sandbox.profile().model_dump(), "rolled_back": self.rolled_back})
+            "sandbox": self.sandbox.profile().model_dump(), "rolled_back": self.rolled_back,
+            "ignored_workspace_settings": self.ignored_settings})
         self.tracker.start(persisted, self.data_dir)
         self.journal.save_states(self.tracker.states(), replace_all=True)
 

@@ -16,6 +16,7 @@ from mimo_lsp.checkpoints.journal import CheckpointJournal
 from mimo_lsp.config import LayeredSettings, Settings, load_settings
 from mimo_lsp.llm.models import ResolvedModel, resolve_model
 from mimo_lsp.llm.port import ChatModel
+from mimo_lsp.safety.trust import TrustReport
 from mimo_lsp.tools.actions import BufferGuard
 from mimo_lsp.workspace import state_dir
 
@@ -83,8 +84,10 @@ class TaskAssembly:
 
     def __init__(self, overrides: dict[str, Any] | None = None, index: Any = None,
                  confirm: Callable[[dict[str, Any], float], str | None] | None = None,
-                 buffer_guard: BufferGuard | None = None) -> None:
+                 buffer_guard: BufferGuard | None = None,
+                 on_untrusted: Callable[[TrustReport], None] | None = None) -> None:
         self.overrides = overrides or {}
+        self.on_untrusted = on_untrusted  # told when a workspace's config asks for more than it gets
         self.index = index
         self.confirm = confirm
         self.buffer_guard = buffer_guard
@@ -102,6 +105,8 @@ class TaskAssembly:
         if request.model:
             overrides = {**overrides, "model": {**overrides.get("model", {}), "spec": request.model}}
         layered = load_settings(workspace, overrides)
+        if layered.trust is not None and layered.trust.ignored and self.on_untrusted is not None:
+            self.on_untrusted(layered.trust)
         return PreparedTask(request, workspace, layered, resolve_model(layered.settings.model.spec,
                                                                        layered.model_source))
 
@@ -129,8 +134,10 @@ class TaskAssembly:
                           confirm=self._confirm_for(prepared.settings),
                           on_finished=lambda: collect_garbage(workspace, limits))
         req = prepared.request
+        trust = prepared.layered.trust
+        ignored = [i.model_dump(mode="json") for i in trust.ignored] if trust is not None else []
         return AgentTask(req.goal, workspace, prepared.settings, emit, ports, criteria=req.criteria,
-                         task_id=req.task_id, resume=prepared.resume)
+                         task_id=req.task_id, resume=prepared.resume, ignored_settings=ignored)
 
 
     def _confirm_for(self, settings: Settings) -> Confirm | None:

@@ -10,6 +10,7 @@ from typing import Any
 from mimo_lsp.checkpoints.service import CheckpointService
 from mimo_lsp.config import CheckpointSettings, Settings, load_settings
 from mimo_lsp.safety.audit import Verification
+from mimo_lsp.safety.trust import TrustReport, set_trust
 from mimo_lsp.workspace import existing_state_dir
 
 
@@ -37,6 +38,21 @@ class WorkspaceServices:
 
     def settings(self, workspace: Path) -> Settings:
         return load_settings(workspace, self.overrides).settings
+
+    def trust(self, workspace: Path, decision: bool | None = None) -> TrustReport:
+        """The workspace config's loosening settings and whether they are trusted; `decision` True trusts
+        exactly the current ones (a later change needs trust again), False revokes."""
+        workspace = workspace.expanduser()
+        if not workspace.is_dir():
+            raise FileNotFoundError(f"workspace is not a directory: {workspace}")
+        report = load_settings(workspace, self.overrides).trust or TrustReport(
+            workspace=str(workspace), config=str(workspace / ".mimo" / "config.toml"))
+        if decision is None:
+            return report
+        if decision and any(i.key == "(the whole file)" for i in report.loosening):
+            raise ValueError(f"{report.config} is a symlink or lies outside the workspace: it cannot be trusted")
+        set_trust(workspace, report.digest if decision else None)
+        return load_settings(workspace, self.overrides).trust or report
 
     def checkpoints(self, workspace: Path, must_exist: bool = True) -> CheckpointService:
         """Use as a context manager. `must_exist`: a workspace without a journal is an error, not created."""

@@ -91,7 +91,8 @@ def _run(args: argparse.Namespace, request) -> int:
     reporter = ConsoleReporter(quiet=args.quiet, to_stderr=args.json)
     index = IndexService()
     try:
-        assembly = TaskAssembly(index=index, confirm=make_confirm(args, reporter.console))
+        assembly = TaskAssembly(index=index, confirm=make_confirm(args, reporter.console),
+                                on_untrusted=lambda report: print(report.message(), file=sys.stderr))
         prepared = assembly.prepare(request)
         sink = SequencedSink(request.task_id or "pending", reporter)
         task = assembly.build(prepared, sink)

@@ -106,7 +106,8 @@ def _audit_line(r: dict) -> str:
 
 def cmd_sandbox_run(args: argparse.Namespace) -> int:
     """One command under the agent's sandbox and policy. Non-interactive: `ask` is a no unless --yes."""
-    from mimo_lsp.safety.policy import Policy, default_rules
+    from mimo_lsp.config import load_settings
+    from mimo_lsp.safety.policy import Policy
     from mimo_lsp.safety.sandbox import Sandbox, SandboxUnavailable
     from mimo_lsp.tools.shell import run_shell
 
@@ -117,11 +118,14 @@ def cmd_sandbox_run(args: argparse.Namespace) -> int:
     if not cmd:
         return fail("no command given (mimo sandbox-run -w DIR -- CMD ARGS...)")
     try:
-        settings = _services().settings(workspace)
+        layered = load_settings(workspace)
     except ValueError as exc:
         return fail(exc)
+    settings = layered.settings
+    if layered.trust is not None and layered.trust.ignored:
+        print(layered.trust.message(), file=sys.stderr)
     line = cmd[0] if len(cmd) == 1 else " ".join(shlex.quote(a) for a in cmd)  # one arg = a shell line
-    policy = Policy(default_rules() + settings.safety.rules)
+    policy = Policy.from_settings(settings.safety)
     decision = policy.decide("run_command", line)
     if decision.verdict == "deny" or (decision.verdict == "ask" and not args.yes):
         print(f"refused by policy ({decision.verdict}: {decision.reason}): {decision.subject}", file=sys.stderr)
@@ -141,7 +145,31 @@ def cmd_sandbox_run(args: argparse.Namespace) -> int:
     return code if code is not None else 1
 
 
+def cmd_trust(args: argparse.Namespace) -> int:
+    """Trust (default), show or revoke the workspace config's settings that loosen safety."""
+    decision = None if args.show else (False if args.revoke else True)
+    try:
+        report = _services().trust(Path(args.workspace), decision)
+    except USER_ERRORS as exc:
+        return fail(exc)
+    if args.json:
+        print(report.model_dump_json(indent=2))
+        return 0
+    if not report.loosening:
+        print(f"{report.config}: nothing in it loosens safety; it applies as it is")
+        return 0
+    state = "trusted: these apply" if report.trusted else "not trusted: these are ignored"
+    print(f"{report.config} ({state})")
+    for item in report.loosening:
+        print(f"  {item.key} = {item.value!r}  ({item.why})")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction, command) -> None:
+    trust = command("trust", "trust the settings in this workspace's .mimo/config.toml that loosen safety", cmd_trust)
+    mode = trust.add_mutually_exclusive_group()
+    mode.add_argument("--show", action="store_true", help="only show what loosens and whether it is trusted")
+    mode.add_argument("--revoke", action="store_true", help="stop trusting them")
     command("tasks", "list the workspace's tasks (interrupted ones can be resumed)", cmd_tasks)
     command("checkpoints", "list a task's checkpoints", cmd_checkpoints, task=True)
     rst = command("restore", "restore files and/or task state to a checkpoint (0 = task start)", cmd_restore,

@@ -23,6 +23,8 @@ Commands (client -> server, `workspace/executeCommand`, `arguments: [PARAMS]`):
   mimo.review.get         CheckpointListParams    -> {files: [FileReview]}  the change set, per file and hunk
   mimo.review.accept      ReviewDecideParams      -> ReviewDecision         keep hunks (all / one file / ids)
   mimo.review.reject      ReviewDecideParams      -> ReviewDecision         revert hunks (open buffers via applyEdit)
+  mimo.trust.get          WorkspaceParams         -> TrustResult            what the workspace config loosens; trusted?
+  mimo.trust.set          TrustSetParams          -> TrustResult            trust exactly those settings, or revoke
 
 Notifications (server -> client), params always {taskId, seq, kind, ...}; seq increases by 1 per task:
   mimo/task/plan        {nodes: [{id, title, dependsOn, expectedOutput, files, maxSteps, checks, status}], attempt}
@@ -55,9 +57,12 @@ CMD_AUDIT_GET = "mimo.audit.get"
 CMD_REVIEW_GET = "mimo.review.get"
 CMD_REVIEW_ACCEPT = "mimo.review.accept"
 CMD_REVIEW_REJECT = "mimo.review.reject"
+CMD_TRUST_GET = "mimo.trust.get"
+CMD_TRUST_SET = "mimo.trust.set"
 COMMANDS = (CMD_AUDIT_GET, CMD_REVIEW_GET, CMD_REVIEW_ACCEPT, CMD_REVIEW_REJECT, CMD_TASK_START, CMD_TASK_CANCEL, CMD_TASK_STATUS, CMD_TASK_EVENTS, CMD_TASK_RESUME, CMD_INDEX_SEARCH, CMD_INDEX_STATUS,
             CMD_TASK_PAUSE, CMD_TASK_UNPAUSE, CMD_LESSONS_LIST,
-            CMD_CHECKPOINT_LIST, CMD_CHECKPOINT_DIFF, CMD_CHECKPOINT_RESTORE, CMD_CHECKPOINT_STATS, CMD_CHECKPOINT_GC)
+            CMD_CHECKPOINT_LIST, CMD_CHECKPOINT_DIFF, CMD_CHECKPOINT_RESTORE, CMD_CHECKPOINT_STATS, CMD_CHECKPOINT_GC,
+            CMD_TRUST_GET, CMD_TRUST_SET)
 
 # Commands whose handlers block (index) or await the editor (applyEdit): they run off the event loop. The
 # others answer at once, in order. (The server's command table must agree: checked at import.)

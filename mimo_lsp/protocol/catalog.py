@@ -30,6 +30,8 @@ COMMAND_TYPES: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
     names.CMD_REVIEW_REJECT: (P.ReviewDecideParams, R.ReviewDecision),
     names.CMD_INDEX_SEARCH: (P.IndexSearchParams, P.IndexSearchResult),
     names.CMD_INDEX_STATUS: (P.IndexStatusParams, P.IndexStatusResult),
+    names.CMD_TRUST_GET: (P.WorkspaceParams, R.TrustResult),
+    names.CMD_TRUST_SET: (P.TrustSetParams, R.TrustResult),
 }
 assert set(COMMAND_TYPES) == set(names.COMMANDS), set(COMMAND_TYPES) ^ set(names.COMMANDS)
 

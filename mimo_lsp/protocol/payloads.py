@@ -99,6 +99,11 @@ class ReviewDecideParams(Wire):
     workspace: str | None = None
 
 
+class TrustSetParams(Wire):
+    workspace: str | None = None
+    trust: bool = Field(description="true: trust exactly the current loosening settings; false: revoke")
+
+
 class CheckpointGcParams(Wire):
     workspace: str | None = None
     keep_days: float | None = Field(None, ge=0)

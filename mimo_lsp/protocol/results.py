@@ -123,6 +123,21 @@ class ReviewDecision(Wire):
     action_id: int | None = None
 
 
+class LooseningSetting(Wire):
+    key: str = Field(description="dotted settings path, e.g. safety.sandbox.network")
+    value: Any
+    why: str
+
+
+class TrustResult(Wire):
+    workspace: str
+    config: str
+    trusted: bool = Field(description="the loosening settings apply (the user trusted exactly these)")
+    digest: str = ""
+    loosening: list[LooseningSetting] = Field(default_factory=list, description="what loosens, trusted or not")
+    ignored: list[LooseningSetting] = Field(default_factory=list, description="what is ignored now")
+
+
 class Lesson(Wire):
     id: int
     task_id: str

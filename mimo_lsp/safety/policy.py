@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -123,9 +123,17 @@ def split_commands(line: str) -> list[str]:
 
 
 class Policy:
-    def __init__(self, rules: list[Rule]) -> None:
+    """`rules`: the last match wins. `tighten`: checked afterwards, and only ever make the decision stricter
+    (an untrusted workspace's ask / deny rules: they can add a question, never remove one)."""
+
+    def __init__(self, rules: list[Rule], tighten: list[Rule] | None = None) -> None:
         self.rules = list(rules)
+        self.tighten = list(tighten or [])
         self.session_rules: list[Rule] = []  # "always" / "never" answers, for this task
+
+    @classmethod
+    def from_settings(cls, safety: Any) -> "Policy":
+        return cls(default_rules() + list(safety.rules), safety.tighten_rules)
 
     def _match(self, tool: str, subject: str) -> Rule | None:
         found = None
@@ -137,8 +145,17 @@ class Policy:
     def decide_one(self, tool: str, subject: str) -> Decision:
         rule = self._match(tool, subject)
         if rule is None:
-            return Decision(verdict="ask", rule=None, subject=subject, reason="no rule matched")
-        return Decision(verdict=rule.action, rule=rule, subject=subject, reason=rule.reason)
+            decision = Decision(verdict="ask", rule=None, subject=subject, reason="no rule matched")
+        else:
+            decision = Decision(verdict=rule.action, rule=rule, subject=subject, reason=rule.reason)
+        stricter = None
+        for t in self.tighten:
+            if fnmatch.fnmatchcase(tool, t.tool) and fnmatch.fnmatchcase(subject, t.match):
+                stricter = t
+        if stricter is not None and STRICTNESS[stricter.action] > STRICTNESS[decision.verdict]:
+            return Decision(verdict=stricter.action, rule=stricter, subject=subject,
+                            reason=stricter.reason or "workspace rule (tighten only)")
+        return decision
 
     def decide(self, tool: str, subject: str) -> Decision:
         """Judge a tool call; for run_command, every simple command of the line, strictest wins."""

@@ -7,10 +7,28 @@ import logging
 import sys
 
 
+def is_loopback(host: str) -> bool:
+    import ipaddress
+    import socket
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: every address it resolves to must be loopback
+        try:
+            infos = socket.getaddrinfo(host, None)
+        except OSError:
+            return False
+        return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="mimo-lsp", description="mimo-lsp language server")
     ap.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (default)")
-    ap.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP socket instead (debugging)")
+    ap.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP socket instead (debugging; loopback only)")
+    ap.add_argument("--allow-remote", action="store_true",
+                    help="let --tcp bind a non-loopback address: anyone who reaches it can run the agent")
     ap.add_argument("--log-file", help="write logs here (stderr otherwise)")
     ap.add_argument("--log-level", default="WARNING")
     ap.add_argument("--max-message-bytes", metavar="SIZE",
@@ -33,7 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         host, _, port = args.tcp.rpartition(":")
         if not port.isdigit():
             ap.error("--tcp expects HOST:PORT")
-        return serve_tcp(server, host or "127.0.0.1", int(port), limits)
+        host = host.strip("[]") or "127.0.0.1"
+        if not is_loopback(host) and not args.allow_remote:
+            ap.error(f"--tcp {args.tcp}: {host} is not a loopback address; the server runs commands for whoever "
+                     "connects. Use 127.0.0.1, or add --allow-remote if you really mean it")
+        return serve_tcp(server, host, int(port), limits)
     return serve_stdio(server, limits, sys.stdin.buffer, sys.stdout.buffer)
 
 

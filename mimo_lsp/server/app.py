@@ -55,12 +55,16 @@ class MimoServer(LanguageServer):
                 self.parse_options()
             assert self.settings_overrides is not None
             self._backend = Backend(self.settings_overrides, self.notify_threadsafe, self.confirm_threadsafe,
-                                    self.unsaved_reason, self.default_workspace)
+                                    self.unsaved_reason, self.default_workspace, self.show_warning_threadsafe)
         return self._backend
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         if self.loop is not None and not self.loop.is_closed():
             self.loop.call_soon_threadsafe(fn, *args)
+
+    def show_warning_threadsafe(self, message: str) -> None:
+        self.call_soon(lambda: self.window_show_message(types.ShowMessageParams(
+            type=types.MessageType.Warning, message=message)))
 
     # -- events -> notifications (called from task threads) --------------------------------------
     def notify_threadsafe(self, event: Any) -> None:

@@ -165,6 +165,16 @@ def _cmd(name: str, handler: Any, runs: Any = "loop") -> Command:
     return Command(COMMAND_TYPES[name][0], handler, runs)
 
 
+# -- workspace trust ------------------------------------------------------------------------------
+def trust_get(ctx: ServerContext, p: P.WorkspaceParams) -> R.TrustResult:
+    return from_core(R.TrustResult, ctx.backend.services.trust(_workspace(ctx, p.workspace)))
+
+
+def trust_set(ctx: ServerContext, p: P.TrustSetParams) -> R.TrustResult:
+    """A user action (VS Code: only from a window the user trusts); trusts exactly what loosens now."""
+    return from_core(R.TrustResult, ctx.backend.services.trust(_workspace(ctx, p.workspace), p.trust))
+
+
 COMMANDS: dict[str, Command] = {
     names.CMD_TASK_START: _cmd(names.CMD_TASK_START, task_start),
     names.CMD_TASK_RESUME: _cmd(names.CMD_TASK_RESUME, task_resume),
@@ -185,6 +195,8 @@ COMMANDS: dict[str, Command] = {
     names.CMD_REVIEW_REJECT: _cmd(names.CMD_REVIEW_REJECT, review_reject, runs="async"),
     names.CMD_INDEX_SEARCH: _cmd(names.CMD_INDEX_SEARCH, index_features.index_search, runs="thread"),
     names.CMD_INDEX_STATUS: _cmd(names.CMD_INDEX_STATUS, index_features.index_status, runs="thread"),
+    names.CMD_TRUST_GET: _cmd(names.CMD_TRUST_GET, trust_get),
+    names.CMD_TRUST_SET: _cmd(names.CMD_TRUST_SET, trust_set),
 }
 # The names the server registers at start-up and how it registers them agree with the table.
 assert set(names.COMMANDS) == set(COMMANDS), set(names.COMMANDS) ^ set(COMMANDS)

@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import select
+import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,23 @@ class Hang(AssertionError):
     pass
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def connect(port: int, proc: subprocess.Popen, timeout: float = 60) -> socket.socket:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return socket.create_connection(("127.0.0.1", port), timeout=5)
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise Hang(f"mimo-lsp --tcp did not listen on {port}") from None
+            time.sleep(0.05)
+
+
 class RawServer:
     def __init__(self, *args: str, env: dict[str, str] | None = None, workdir: Path | None = None,
                  cmd: list[str] | None = None) -> None:
@@ -54,9 +72,23 @@ class RawServer:
             base.pop(name, None)
         self.stderr_path = self.workdir / f"server-{time.monotonic_ns()}.stderr"
         self._stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen([*(cmd or SERVER_CMD), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self._stderr, cwd=self.workdir, env={**base, **(env or {})})
-        os.set_blocking(self.proc.stdin.fileno(), False)
+        # MIMO_TEST_TRANSPORT=tcp: the same conversation over `mimo-lsp --tcp 127.0.0.1:PORT`.
+        self.sock: socket.socket | None = None
+        if os.environ.get("MIMO_TEST_TRANSPORT") == "tcp" and cmd is None:
+            port = free_port()
+            self.proc = subprocess.Popen([*SERVER_CMD, "--tcp", f"127.0.0.1:{port}", *args], stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=self._stderr, cwd=self.workdir,
+                                         env={**base, **(env or {})})
+            self.sock = connect(port, self.proc)
+            self._in_fd = self.sock.fileno()
+            self._out = self.sock.makefile("rb")
+        else:
+            self.proc = subprocess.Popen([*(cmd or SERVER_CMD), *args], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=self._stderr, cwd=self.workdir,
+                                         env={**base, **(env or {})})
+            self._in_fd = self.proc.stdin.fileno()
+            self._out = self.proc.stdout
+        os.set_blocking(self._in_fd, False)
         self._cond = threading.Condition()
         self.responses: dict[Any, dict] = {}
         self.null_id_errors: list[dict] = []
@@ -67,7 +99,7 @@ class RawServer:
 
     # -- output -------------------------------------------------------------------------------------
     def _read_loop(self) -> None:
-        out = self.proc.stdout
+        out = self._out
         try:
             while True:
                 length = None
@@ -109,7 +141,7 @@ class RawServer:
 
     # -- input --------------------------------------------------------------------------------------
     def send(self, data: bytes, timeout: float = 20) -> None:
-        fd = self.proc.stdin.fileno()
+        fd = self._in_fd
         view = memoryview(data)
         deadline = time.monotonic() + timeout
         while view:
@@ -123,6 +155,8 @@ class RawServer:
                 n = os.write(fd, view[:1 << 16])
             except BlockingIOError:
                 continue
+            except OSError as exc:  # TCP: the server hung up (the pipe's EPIPE is an OSError too)
+                raise BrokenPipeError(str(exc)) from exc
             view = view[n:]
 
     def call(self, method: str, params: Any = None, timeout: float = 10) -> dict:
@@ -147,7 +181,10 @@ class RawServer:
 
     def close_input(self) -> None:
         try:
-            self.proc.stdin.close()
+            if self.sock is not None:
+                self.sock.shutdown(socket.SHUT_WR)
+            elif self.proc.stdin is not None:
+                self.proc.stdin.close()
         except OSError:
             pass
 
@@ -182,6 +219,8 @@ class RawServer:
                 self.proc.kill()
                 self.proc.wait(10)
         self.close_input()
+        if self.sock is not None:
+            self.sock.close()
         self._stderr.close()
         code = self.proc.returncode
         if self._tmp is not None:
