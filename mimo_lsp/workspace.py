@@ -113,27 +113,34 @@ class FileSelection:
     def __init__(self, root: Path, options: SelectionOptions | None = None, rules: IgnoreRules | None = None) -> None:
         self.root = root
         self.options = options or SelectionOptions()
-        self.rules = rules if rules is not None else IgnoreRules(root, list(self.options.extra_ignores))
-        self._excluded: tuple[str, ...] = ()
-        base = root.resolve() if self.options.exclude else root
-        for folder in self.options.exclude:
-            try:
-                self._excluded += (Path(folder).resolve().relative_to(base).as_posix(),)
-            except ValueError:
-                continue  # outside the workspace: nothing of it is ever walked
+        self._rules = rules
+        self._excluded = tuple(r for r in (self._relative(Path(f)) for f in self.options.exclude) if r is not None)
+
+    def _relative(self, folder: Path) -> str | None:
+        try:
+            return folder.relative_to(self.root).as_posix()
+        except ValueError:
+            pass
+        try:  # through symlinks (resolving costs system calls: only when the plain paths disagree)
+            return folder.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return None  # outside the workspace: nothing of it is ever walked
+
+    @property
+    def rules(self) -> IgnoreRules:
+        """The .gitignore rules, read on first use: most watcher events are settled by name alone."""
+        if self._rules is None:
+            self._rules = IgnoreRules(self.root, list(self.options.extra_ignores))
+        return self._rules
 
     # -- by name ---------------------------------------------------------------------------------
-    def dir_selected(self, rel: str) -> bool:
-        """Whether the walk enters folder `rel`, its parents being selected."""
+    def _dir_name_ok(self, rel: str) -> bool:
         name = rel.rsplit("/", 1)[-1]
         if name in ALWAYS_SKIPPED_DIRS or (self.options.skip_hidden and name.startswith(".")):
             return False
-        if rel in self._excluded:
-            return False
-        return not self.rules.ignored(rel, True)
+        return rel not in self._excluded
 
-    def file_selected(self, rel: str) -> bool:
-        """Whether file `rel` is selected, its parent folders being selected."""
+    def _file_name_ok(self, rel: str) -> bool:
         name = rel.rsplit("/", 1)[-1]
         if is_temp_artifact(rel) or (self.options.skip_hidden and name.startswith(".")):
             return False
@@ -141,17 +148,26 @@ class FileSelection:
             dot = name.rfind(".")
             if dot <= 0 or name[dot:].lower() not in self.options.suffixes:
                 return False
-        return not self.rules.ignored(rel, False)
+        return True
+
+    def dir_selected(self, rel: str) -> bool:
+        """Whether the walk enters folder `rel`, its parents being selected."""
+        return self._dir_name_ok(rel) and not self.rules.ignored(rel, True)
+
+    def file_selected(self, rel: str) -> bool:
+        """Whether file `rel` is selected, its parent folders being selected."""
+        return self._file_name_ok(rel) and not self.rules.ignored(rel, False)
 
     def selected(self, rel: str) -> bool:
         """Whether file `rel` (posix, workspace-relative) is selected: the file and each parent folder."""
         parts = rel.split("/")
         if not rel or any(p in ("", ".", "..") for p in parts):
             return False
-        for i in range(1, len(parts)):
-            if not self.dir_selected("/".join(parts[:i])):
-                return False
-        return self.file_selected(rel)
+        parents = ["/".join(parts[:i]) for i in range(1, len(parts))]
+        if not self._file_name_ok(rel) or not all(self._dir_name_ok(d) for d in parents):
+            return False
+        rules = self.rules
+        return not any(rules.ignored(d, True) for d in parents) and not rules.ignored(rel, False)
 
     # -- by content (the index's options) --------------------------------------------------------
     def read(self, rel: str) -> tuple[str | None, bytes | None, float]:
