@@ -23,7 +23,9 @@ from pydantic import BaseModel
 
 from mimo_lsp.checkpoints.blobs import BlobStore
 from mimo_lsp.checkpoints.capture import store_file
-from mimo_lsp.workspace import ALWAYS_SKIPPED_DIRS, IgnoreRules, iter_files
+from mimo_lsp.workspace import FileSelection, is_temp_artifact
+
+__all__ = ["FileChange", "FileState", "WorkspaceTracker", "is_temp_artifact"]
 
 
 class FileState(BaseModel):
@@ -47,18 +49,12 @@ class FileChange(BaseModel):
     captured: bool = True  # both images are in the blob store
 
 
-def is_temp_artifact(rel: str) -> bool:
-    """Our own atomic-write temp files (`.name.mimo-XXXX`): never workspace content."""
-    name = rel.rsplit("/", 1)[-1]
-    return name.startswith(".") and ".mimo-" in name
-
-
 class WorkspaceTracker:
     def __init__(self, root: Path, blobs: BlobStore, max_blob_bytes: int = 4 << 20, watch: bool = True) -> None:
         self.root = root
         self.blobs = blobs
         self.max_blob_bytes = max_blob_bytes
-        self.rules = IgnoreRules(root)
+        self.selection = FileSelection(root)  # the workspace's files: the same selection as the walker's
         self.state: dict[str, FileState] = {}
         self._lock = threading.RLock()
         self._captured = threading.Event()
@@ -69,7 +65,7 @@ class WorkspaceTracker:
 
     # -- snapshot ---------------------------------------------------------------------------
     def scan(self) -> dict[str, os.stat_result]:
-        return {rel: st for rel, st in iter_files(self.root, self.rules) if not is_temp_artifact(rel)}
+        return dict(self.selection.walk())
 
     def start(self, persisted: dict[str, FileState], data_dir: Path) -> int:
         """One stat pass; reuse what the journal knew; capture the rest in the background."""
@@ -243,17 +239,16 @@ class WorkspaceTracker:
                 known = list(self.state)
             for entry in dirty:
                 rel = entry.rstrip("/")
-                if any(p in ALWAYS_SKIPPED_DIRS for p in rel.split("/")):
-                    continue
                 if not entry.endswith("/"):
                     out.add(rel)
                     continue
                 full = self.root / rel
                 if full.is_dir() and not full.is_symlink():  # created or moved-in directory: all of it
-                    out.update(f"{rel}/{r}" for r, _ in iter_files(full, IgnoreRules(self.root)))
+                    out.update(r for r, _ in self.selection.walk(under=rel))
                 prefix = rel + "/"
                 out.update(k for k in known if k.startswith(prefix))  # deleted / moved-away directory
-            return {p for p in out if not self.rules.ignored(p, False)}
+            # What a stat scan would see: the same selection, each parent folder included.
+            return {p for p in out if self.selection.selected(p)}
         # No watcher: a stat pass over the whole tree.
         found = self.scan()
         with self._lock:

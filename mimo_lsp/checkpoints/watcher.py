@@ -1,4 +1,5 @@
-"""DirtyWatcher: the set of paths that changed on disk, from watchdog (inotify / FSEvents / ...).
+"""DirtyWatcher: the set of paths that changed on disk, from the workspace's file watcher (mimo_lsp.watch:
+one watchdog observer per workspace, shared with the index and other trackers).
 
 A `barrier()` writes a marker file and waits for its own event: every event that happened before
 it has then been delivered, so `drain()` after a barrier is complete for the command that just ran.
@@ -6,15 +7,18 @@ it has then been delivered, so `drain()` after a barrier is complete for the com
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import threading
-import warnings
 from pathlib import Path
+
+from mimo_lsp import watch
 
 log = logging.getLogger(__name__)
 
 MARKER_NAME = "watch-barrier"
+_MARKERS = itertools.count(1)  # per process: trackers sharing a marker dir never reuse a name
 
 
 class DirtyWatcher:
@@ -24,57 +28,46 @@ class DirtyWatcher:
         self._dirty: set[str] = set()
         self._lock = threading.Lock()
         self._seen_marker = threading.Condition(self._lock)
-        self._markers_seen: set[str] = set()
-        self._next_marker = 0
-        self._observer = None
+        self._markers_seen: set[str] = set()  # marker file names
+        self._sub: watch.Subscription | None = None
 
     def start(self) -> bool:
         """False when the platform or its limits (e.g. inotify watches) refuse: callers fall back to scans."""
-        try:
-            from watchdog.events import FileSystemEventHandler
-            from watchdog.observers import Observer
-        except ImportError:
-            return False
-        if self.root not in self.marker_dir.resolve().parents:
+        if self.root.resolve() not in self.marker_dir.resolve().parents:
             return False  # barrier markers must be seen by the watch (read-only workspace: use scans)
-        watcher = self
-
-        class Handler(FileSystemEventHandler):
-            def on_any_event(self, event) -> None:
-                if event.event_type in ("opened", "closed", "closed_no_write"):
-                    return
-                if event.is_directory and event.event_type == "modified":
-                    return  # a listing changed: the entries' own events say which
-                for raw in (event.src_path, getattr(event, "dest_path", "")):
-                    if raw:
-                        watcher._note(os.fsdecode(raw), event.is_directory)
-
-        # watchdog warns when a directory appears twice in its recursive walk (a harmless race).
-        warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning)
         try:
             self.marker_dir.mkdir(parents=True, exist_ok=True)
-            observer = Observer()
-            observer.schedule(Handler(), str(self.root), recursive=True)
-            observer.daemon = True
-            observer.start()
+            self._sub = watch.subscribe(self.root, self._on_event, wants=self._wants)
+        except ImportError:
+            return False
         except OSError as exc:
             log.warning("file watcher unavailable (%s); falling back to stat scans", exc)
             return False
-        self._observer = observer
         return True
 
     @property
     def active(self) -> bool:
-        return self._observer is not None and self._observer.is_alive()
+        return self._sub is not None and self._sub.active
 
-    def _note(self, path: str, is_dir: bool = False) -> None:
+    @staticmethod
+    def _wants(event: watch.WatchEvent) -> bool:
+        if event.kind == "closed":
+            return False  # the write before it had its own event
+        return not (event.is_dir and event.kind == "modified")  # a listing changed: the entries' own events say which
+
+    def _on_event(self, event: watch.WatchEvent) -> None:
+        for raw in event.paths:
+            self._note(raw, event.root, event.is_dir)
+
+    def _note(self, path: str, root: Path, is_dir: bool = False) -> None:
         with self._lock:
-            if os.path.basename(path).startswith(MARKER_NAME):
-                self._markers_seen.add(path)
+            name = os.path.basename(path)
+            if name.startswith(MARKER_NAME):
+                self._markers_seen.add(name)
                 self._seen_marker.notify_all()
                 return
             try:
-                rel = Path(path).relative_to(self.root).as_posix()
+                rel = Path(path).relative_to(root).as_posix()
             except ValueError:
                 return
             if rel != "." and rel.split("/", 1)[0] not in (".mimo", ".git"):  # our state, the user's VCS
@@ -82,16 +75,16 @@ class DirtyWatcher:
 
     def barrier(self, timeout: float = 5.0) -> bool:
         """A fresh marker file per barrier: late events of an earlier marker cannot satisfy this one."""
+        name = f"{MARKER_NAME}-{os.getpid()}-{next(_MARKERS)}"
         with self._lock:
-            self._next_marker += 1
             self._markers_seen.clear()  # events of earlier (unique) markers, e.g. their deletion
-            marker = str(self.marker_dir / f"{MARKER_NAME}-{os.getpid()}-{self._next_marker}")
+        marker = self.marker_dir / name
         with open(marker, "wb"):
             pass
         try:
             with self._lock:
-                ok = self._seen_marker.wait_for(lambda: marker in self._markers_seen, timeout)
-                self._markers_seen.discard(marker)
+                ok = self._seen_marker.wait_for(lambda: name in self._markers_seen, timeout)
+                self._markers_seen.discard(name)
             if not ok:
                 log.warning("file watcher missed its barrier; falling back to a stat scan")
             return ok
@@ -105,7 +98,6 @@ class DirtyWatcher:
         return dirty
 
     def stop(self) -> None:
-        if self._observer is not None:
-            self._observer.stop()
-            self._observer.join(timeout=5)
-            self._observer = None
+        if self._sub is not None:
+            self._sub.close()
+            self._sub = None

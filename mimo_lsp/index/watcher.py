@@ -1,11 +1,13 @@
-"""watchdog observer feeding on-disk changes (created, modified, deleted, moved) to a callback."""
+"""The index's subscription to the workspace's file watcher (mimo_lsp.watch): on-disk changes (created,
+modified, deleted, moved) of the files the index covers go to a callback, as workspace-relative paths."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from mimo_lsp import watch
 
 log = logging.getLogger(__name__)
 
@@ -15,43 +17,24 @@ class TreeWatcher:
                  wanted: Callable[[str], bool]) -> None:
         self.root = root.resolve()
         self.on_paths = on_paths
-        self.wanted = wanted
-        self._observer: Any = None
+        self.wanted = wanted  # the index's file selection
+        self._sub: watch.Subscription | None = None
 
     def start(self) -> None:
-        from watchdog.events import FileSystemEvent, FileSystemEventHandler
-        from watchdog.observers import Observer
+        """Raises when the platform refuses (e.g. the inotify watch limit): the caller decides."""
+        self._sub = watch.subscribe(self.root, self._on_event)
 
-        watcher = self
-
-        class Handler(FileSystemEventHandler):
-            def on_any_event(self, event: FileSystemEvent) -> None:
-                if event.event_type in ("opened", "closed_no_write"):
-                    return
-                paths = [event.src_path, getattr(event, "dest_path", "") or ""]
-                rels = [r for r in (watcher._rel(p) for p in paths if p) if r is not None]
-                if event.is_directory and event.event_type in ("moved", "deleted", "created"):
-                    # A folder moved / deleted / created as a whole: its files get no events of their own.
-                    watcher.on_paths([f"{r}/" for r in rels])
-                    return
-                rels = [r for r in rels if watcher.wanted(r)]
-                if rels:
-                    watcher.on_paths(rels)
-
-        self._observer = Observer()
-        self._observer.schedule(Handler(), str(self.root), recursive=True)
-        self._observer.daemon = True
-        self._observer.start()
-
-    def _rel(self, path: str | bytes) -> str | None:
-        p = Path(path.decode() if isinstance(path, bytes) else path)
-        try:
-            return p.relative_to(self.root).as_posix()
-        except ValueError:
-            return None
+    def _on_event(self, event: watch.WatchEvent) -> None:
+        rels = event.rels()
+        if event.is_dir and event.kind in ("moved", "deleted", "created"):
+            # A folder moved / deleted / created as a whole: its files get no events of their own.
+            self.on_paths([f"{r}/" for r in rels])
+            return
+        rels = [r for r in rels if self.wanted(r)]
+        if rels:
+            self.on_paths(rels)
 
     def stop(self) -> None:
-        if self._observer is not None:
-            self._observer.stop()
-            self._observer.join(5)
-            self._observer = None
+        if self._sub is not None:
+            self._sub.close()
+            self._sub = None

@@ -50,11 +50,11 @@ class BackgroundIndexer:
             return
         if self.watch:
             idx = self.index
-            self._watcher = TreeWatcher(idx.root, self.submit, lambda r: idx.wanted(r) and not idx.ignored(r))
+            self._watcher = TreeWatcher(idx.root, self.submit, idx.selected)
             try:
                 self._watcher.start()
             except Exception as exc:  # e.g. inotify watch limit: searchable still, just not live
-                idx._warn(f"file watching unavailable, changes on disk need a rescan: {type(exc).__name__}: {exc}")
+                idx.warn(f"file watching unavailable, changes on disk need a rescan: {type(exc).__name__}: {exc}")
                 self._watcher = None
         for target, name in ((lambda: self._update_loop(scan), "mimo-index-update"),
                              (self._embed_loop, "mimo-index-embed")):
@@ -108,7 +108,7 @@ class BackgroundIndexer:
                 self.index.ensure_loaded()
         except Exception as exc:
             log.exception("index scan failed")
-            self.index._warn(f"scan failed: {type(exc).__name__}: {exc}")
+            self.index.warn(f"scan failed: {type(exc).__name__}: {exc}")
         finally:
             self.scanned.set()
             self._embed_wake.set()
@@ -125,25 +125,22 @@ class BackgroundIndexer:
                 self.index.update_paths(self._expand(paths))
             except Exception as exc:
                 log.exception("index update failed")
-                self.index._warn(f"update failed: {type(exc).__name__}: {exc}")
+                self.index.warn(f"update failed: {type(exc).__name__}: {exc}")
             finally:
                 with self._cond:
                     self._busy_updates = False
             self._maybe_idle()
 
     def _expand(self, paths: set[str]) -> list[str]:
-        """Folder entries -> the indexed files under them plus the files now on disk there."""
+        """Folder entries -> the indexed files under them plus the selected files now on disk there."""
         out: set[str] = set()
         for p in paths:
             if not p.endswith("/"):
                 out.add(p)
                 continue
             prefix = p
-            with self.index._lock:
-                out.update(r for r in self.index.files if r.startswith(prefix))
-            folder = self.index.root / prefix.rstrip("/")
-            if folder.is_dir():
-                out.update(f.relative_to(self.index.root).as_posix() for f in folder.rglob("*") if f.is_file())
+            out.update(self.index.indexed_under(prefix))
+            out.update(rel for rel, _ in self.index.walk(under=prefix.rstrip("/")))
         return sorted(out)
 
     def _embed_loop(self) -> None:
@@ -161,7 +158,7 @@ class BackgroundIndexer:
                     try:
                         self.index.save_graph()
                     except Exception as exc:
-                        self.index._warn(f"saving the vector graph failed: {type(exc).__name__}: {exc}")
+                        self.index.warn(f"saving the vector graph failed: {type(exc).__name__}: {exc}")
                 continue
             try:
                 n = self.index.embed_step()
