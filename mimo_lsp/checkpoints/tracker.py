@@ -18,12 +18,16 @@ import os
 import stat as statmod
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from mimo_lsp.checkpoints.blobs import BlobStore
 from mimo_lsp.checkpoints.capture import store_file
 from mimo_lsp.workspace import FileSelection, is_temp_artifact
+
+if TYPE_CHECKING:
+    from mimo_lsp.checkpoints.watcher import DirtyWatcher
 
 __all__ = ["FileChange", "FileState", "WorkspaceTracker", "is_temp_artifact"]
 
@@ -60,7 +64,7 @@ class WorkspaceTracker:
         self._captured = threading.Event()
         self._stop = threading.Event()
         self._capture_thread: threading.Thread | None = None
-        self.watcher = None
+        self.watcher: DirtyWatcher | None = None
         self._watch = watch
 
     # -- snapshot ---------------------------------------------------------------------------
@@ -118,11 +122,13 @@ class WorkspaceTracker:
              str(self.max_blob_bytes)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=False)
         self._worker = proc
-        feeder = threading.Thread(target=lambda: (proc.stdin.write(b"\0".join(os.fsencode(p) for p in pending)),
-                                                  proc.stdin.close()), daemon=True)
+        stdin, stdout = proc.stdin, proc.stdout
+        assert stdin is not None and stdout is not None
+        feeder = threading.Thread(target=lambda: (stdin.write(b"\0".join(os.fsencode(p) for p in pending)),
+                                                  stdin.close()), daemon=True)
         feeder.start()
         seen = 0
-        for line in proc.stdout:
+        for line in stdout:
             rel, mtime, size, mode, ino, digest, captured = os.fsdecode(line.rstrip(b"\n")).split("\t")
             seen += 1
             fs = None if digest == "-" else FileState(mtime_ns=int(mtime), size=int(size), mode=int(mode),

@@ -173,8 +173,8 @@ class _Chunker:
             name = node_text(defn.child_by_field_name("type"))
         elif defn.child_by_field_name("declarator") is not None:  # C/C++ functions, typedefs
             decl = defn
-            while decl.child_by_field_name("declarator") is not None:
-                decl = decl.child_by_field_name("declarator")
+            while (inner := decl.child_by_field_name("declarator")) is not None:
+                decl = inner
             name = node_text(decl)
         else:  # Go type_declaration, JS `const f = ...`: the first named child with a name
             name = ""
@@ -282,7 +282,8 @@ class _Chunker:
             j = i
             while j + 1 <= n and not covered[j + 1] and owner[j + 1] == owner[i]:
                 j += 1
-            kind, symbol = (owner[i][1], owner[i][0]) if owner[i] else ("module", None)
+            own = owner[i]
+            kind, symbol = (own[1], own[0]) if own is not None else ("module", None)
             if j - i + 1 > MAX_REMAINDER_LINES:
                 out.extend(_windows(self.path, lines, i, j, kind=kind, symbol=symbol, lang=self.spec.name))
             elif any(line.strip() for line in lines[i - 1 : j]):

@@ -115,8 +115,11 @@ class IndexPersistence:
         state = self.state
         wanted = {cid for cid, c in state.chunks.items() if cid not in state.pending and c.persisted}
 
+        db = self.store
+        assert db is not None, "the graph is loaded after the store"
+
         def fetch(ids: list[int]) -> dict[int, Any]:
-            return {i: np.frombuffer(v, dtype=np.float32) for i, v in self.store.vectors(ids).items()}
+            return {i: np.frombuffer(v, dtype=np.float32) for i, v in db.vectors(ids).items()}
 
         if self.graph_path.exists():
             try:

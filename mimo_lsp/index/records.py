@@ -28,11 +28,11 @@ class ChunkRecord:
 
 @dataclass
 class StageTimings:
-    seconds: Counter[str] = field(default_factory=Counter)
+    seconds: Counter[str] = field(default_factory=Counter)  # float seconds: Counter adds and subtracts them
 
     def add(self, stage: str, t0: float) -> float:
         now = time.perf_counter()
-        self.seconds[stage] += now - t0
+        self.seconds[stage] += now - t0  # type: ignore[assignment]
         return now
 
 

@@ -9,6 +9,8 @@ lists the best definitions, grouped per file, as many as fit the budget (~4 char
 
 from __future__ import annotations
 
+from typing import Any
+
 import math
 from collections.abc import Iterable, Mapping
 
@@ -62,14 +64,14 @@ def rank_definitions(
         if p in pos:
             pers[pos[p]] = 1.0
     pers = pers / pers.sum() if pers.sum() > 0 else np.full(n, 1.0 / n)
-    s = np.asarray(src, dtype=np.int64)
-    d = np.asarray(dst, dtype=np.int64)
-    w = np.asarray(weight, dtype=np.float64)
-    out_w = np.bincount(s, weights=w, minlength=n) if len(s) else np.zeros(n)
-    share = w / out_w[s] if len(s) else w
+    src_a = np.asarray(src, dtype=np.int64)
+    dst_a = np.asarray(dst, dtype=np.int64)
+    w_a = np.asarray(weight, dtype=np.float64)
+    out_w = np.bincount(src_a, weights=w_a, minlength=n) if len(src_a) else np.zeros(n)
+    share: Any = w_a / out_w[src_a] if len(src_a) else w_a
     rank = pers.copy()
     for _ in range(ITERATIONS):
-        flow = np.bincount(d, weights=rank[s] * share, minlength=n) if len(s) else np.zeros(n)
+        flow = np.bincount(dst_a, weights=rank[src_a] * share, minlength=n) if len(src_a) else np.zeros(n)
         dangling = rank[out_w == 0].sum()
         rank = (1.0 - DAMPING) * pers + DAMPING * (flow + dangling * pers)
 

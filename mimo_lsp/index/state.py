@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .chunker import Chunk
-from .embed_queue import PendingQueue
+from .pending import PendingQueue
 from .lexical import LexicalIndex
 from .records import ChunkRecord, FileRecord, StageTimings, lexical_text
 from .store import ChunkRow
@@ -70,7 +70,8 @@ class IndexState:
 
     # -- chunks ------------------------------------------------------------------------------------
     def clear(self) -> None:
-        self.files.clear(), self.chunks.clear(), self.by_path.clear(), self.tags.clear()
+        for table in (self.files, self.chunks, self.by_path, self.tags):
+            table.clear()
         self.lexical, self.names, self.vectors = LexicalIndex(), SymbolNameIndex(), None
         self.pending.clear()
         self.next_id = 0

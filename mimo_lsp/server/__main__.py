@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-json-depth", metavar="N",
                     help="deepest JSON nesting accepted (env MIMO_LSP_MAX_JSON_DEPTH; default 64)")
     args = ap.parse_args(argv)
-    from mimo_lsp.server.limits import Limits, serve_stdio, serve_tcp
+    from mimo_lsp.server.limits import Limits
+    from mimo_lsp.server.transport import serve_stdio, serve_tcp
 
     try:
         limits = Limits.resolve(args.max_message_bytes, args.max_json_depth)

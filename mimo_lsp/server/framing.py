@@ -190,7 +190,7 @@ class Framer:
             del buf[:take]
             left -= take
             tail = window[-64:]
-        at = resume_point(tail)
-        if at is not None:  # the length ended inside the next message's header
-            self.unread(tail[at:])
+        resume_at = resume_point(tail)
+        if resume_at is not None:  # the length ended inside the next message's header
+            self.unread(tail[resume_at:])
         return Frame("oversize", head, length)

@@ -84,24 +84,3 @@ def _positive_int(value: str | int, what: str) -> int:
     if n < 1:
         raise ValueError(f"invalid {what} {value!r}: expected a positive integer")
     return n
-
-
-# The pieces, re-exported: `from mimo_lsp.server.limits import Limits, serve_stdio, serve_tcp` stays the entry point.
-from .framing import DRAIN_FACTOR, MAX_HEADER_BYTES, Frame, Framer, Unrecoverable, resume_point  # noqa: E402
-from .gate import (  # noqa: E402
-    INTERNAL_ERROR,
-    INVALID_PARAMS,
-    INVALID_REQUEST,
-    PARSE_ERROR,
-    Gate,
-    json_depth_exceeds,
-    sniff_id,
-)
-from .transport import CHUNK, run_hardened, serve_stdio, serve_tcp  # noqa: E402
-
-__all__ = [
-    "CHUNK", "DEFAULT_MAX_JSON_DEPTH", "DEFAULT_MAX_MESSAGE_BYTES", "DRAIN_FACTOR", "ENV_MAX_JSON_DEPTH",
-    "ENV_MAX_MESSAGE_BYTES", "INTERNAL_ERROR", "INVALID_PARAMS", "INVALID_REQUEST", "MAX_HEADER_BYTES", "PARSE_ERROR",
-    "Frame", "Framer", "Gate", "Limits", "Unrecoverable", "json_depth_exceeds", "parse_size", "resume_point",
-    "run_hardened", "serve_stdio", "serve_tcp", "sniff_id",
-]
