@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ EXAMPLE = REPO / "examples" / "calculator"
 
 # Keep user config out of tests: every test sees an empty user config dir.
 os.environ["MIMO_CONFIG_HOME"] = str(Path(__file__).parent / ".no-user-config")
+# ... and the user's workspace-trust decisions out of tests (and tests' out of theirs).
+os.environ["MIMO_STATE_HOME"] = tempfile.mkdtemp(prefix="mimo-test-state-")
 
 
 @pytest.fixture

