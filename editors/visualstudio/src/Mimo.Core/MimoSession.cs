@@ -389,7 +389,7 @@ namespace Mimo.Core
             }
             bool running;
             lock (gate) running = currentTask == taskId && State.Running;
-            if (!running) return;
+            if (!running) return; // it ended (its done event came): nothing to ask
             TaskStatusResult st;
             try { st = await TaskStatusAsync(taskId).ConfigureAwait(false); }
             catch (JsonRpcException e)
@@ -398,6 +398,7 @@ namespace Mimo.Core
                 return;
             }
             var info = (st.Tasks ?? new List<TaskInfo>()).FirstOrDefault(x => x.TaskId == taskId);
+            Log("task " + taskId + " status after " + (restarted ? "a restart" : "reconnecting") + ": " + (info == null ? "unknown" : info.Status));
             if (info == null || info.Status == "running" || info.Status == "starting") return;
             lock (gate)
             {
