@@ -1,5 +1,5 @@
 // Which definition of the server's protocol schema (mimo_lsp/protocol/schema.json, definition names =
-// the server's pydantic class names) each payload class of the core corresponds to. The drift test
+// the server's pydantic class names in mimo_lsp/protocol/) each payload class of the core corresponds to. The drift test
 // (tests/Mimo.Core.Tests/SchemaDriftTests.cs) checks every wire name of these classes against it.
 using System;
 using System.Collections.Generic;
@@ -42,19 +42,18 @@ namespace Mimo.Core
             { typeof(ReviewDecideParams), "ReviewDecideParams" },
             { typeof(ReviewDecision), "ReviewDecision" },
             { typeof(BufferEdit), "BufferEdit" },
-            // notifications (mimo_lsp/agent/events.py)
-            { typeof(PlanEvent), "PlanEvent" },
-            { typeof(PlanNode), "PlanNode" },
-            { typeof(NodeEvent), "NodeEvent" },
-            { typeof(StepEvent), "StepEvent" },
-            { typeof(CheckpointEvent), "CheckpointEvent" },
-            { typeof(TokenEvent), "TokenEvent" },
-            { typeof(DoneEvent), "DoneEvent" },
-            { typeof(CheckResult), "CheckResult" },
+            { typeof(HunkConflict), "ReviewConflict" },
+            // notifications (mimo_lsp/protocol/notifications.py)
+            { typeof(PlanEvent), "PlanNotification" },
+            { typeof(PlanNode), "PlanNodeWire" },
+            { typeof(NodeEvent), "NodeNotification" },
+            { typeof(StepEvent), "StepNotification" },
+            { typeof(CheckpointEvent), "CheckpointNotification" },
+            { typeof(TokenEvent), "TokenNotification" },
+            { typeof(DoneEvent), "DoneNotification" },
+            { typeof(CheckSummary), "CheckReport" },
+            { typeof(CheckResult), "CheckResultWire" },
         };
 
-        /// <summary>Classes with no definition of their own in the server's code (a free-form dict on the
-        /// wire there): checked only where the schema gives them one (a $ref from the parent property).</summary>
-        public static readonly Type[] FreeForm = { typeof(HunkConflict), typeof(CheckSummary) };
     }
 }

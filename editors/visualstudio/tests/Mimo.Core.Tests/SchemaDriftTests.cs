@@ -4,7 +4,7 @@
 // (Mimo.Core.ProtocolSchemaMap, nested classes followed through the schema's $refs).
 //
 // Schema shape: {"commands": {"mimo.task.start": {"params": "TaskStartParams", "result": "TaskStartResult"}, ...},
-//                "notifications": {"mimo/task/plan": "PlanEvent", ...},
+//                "notifications": {"mimo/task/plan": "PlanNotification", ...},
 //                "definitions": {"TaskStartParams": {"properties": {...}, "required": [...]}, ...}}
 // (a name may also be written as "#/definitions/X"; "$defs" is read like "definitions"; a command's params or
 // result may be an inline schema object instead of a name).
@@ -147,6 +147,7 @@ namespace Mimo.Core.Tests
                     Errors.Add(what + ": the core uses '" + m.Name + "', the schema has only " + string.Join(", ", props.Keys));
                     continue;
                 }
+                CheckType(what + "." + m.Name, m.Type, prop);
                 var nested = JsonBinder.NestedPayloadType(m.Type);
                 if (nested == null) continue;
                 string reffed = RefIn(prop);
@@ -168,6 +169,51 @@ namespace Mimo.Core.Tests
                 foreach (var r in required.Items)
                     if (!names.Contains(r.AsString())) Errors.Add(what + ": the server requires '" + r.AsString() + "', the core cannot send it");
             }
+        }
+
+        /// <summary>The JSON types a property schema allows ("object" for a $ref); empty = any.</summary>
+        public static HashSet<string> TypesOf(JsonValue node, int depth = 0)
+        {
+            var r = new HashSet<string>();
+            if (node == null || node.Kind != JsonKind.Object || depth > 6) return r;
+            if (node.Has("$ref")) r.Add("object");
+            var t = node.Get("type");
+            if (t != null && t.Kind == JsonKind.String) r.Add(t.AsString());
+            if (t != null && t.Kind == JsonKind.Array) foreach (var x in t.Items) r.Add(x.AsString());
+            foreach (var key in new[] { "anyOf", "oneOf" })
+            {
+                var list = node.Get(key);
+                if (list == null || list.Kind != JsonKind.Array) continue;
+                foreach (var alt in list.Items)
+                {
+                    var inner = TypesOf(alt, depth + 1);
+                    if (inner.Count == 0) return new HashSet<string>(); // one alternative is "anything"
+                    r.UnionWith(inner);
+                }
+            }
+            var en = node.Get("enum") ?? (node.Has("const") ? JsonValue.NewArray().Add(node.Get("const")) : null);
+            if (r.Count == 0 && en != null && en.Kind == JsonKind.Array)
+                foreach (var x in en.Items) r.Add(x.Kind == JsonKind.String ? "string" : x.Kind == JsonKind.Number ? "number" : x.Kind == JsonKind.Bool ? "boolean" : x.Kind == JsonKind.Null ? "null" : "object");
+            return r;
+        }
+
+        /// <summary>The core's C# type must take what the schema allows: the same JSON type, and null only
+        /// into a nullable member (a non-nullable one would fail to read it).</summary>
+        private void CheckType(string what, Type type, JsonValue prop)
+        {
+            if (type == typeof(JsonValue)) return;
+            var allowed = TypesOf(prop);
+            if (allowed.Count == 0) return;
+            var underlying = Nullable.GetUnderlyingType(type);
+            bool nullable = !type.IsValueType || underlying != null;
+            var t = underlying ?? type;
+            string expected = t == typeof(string) ? "string" : t == typeof(bool) ? "boolean"
+                : t == typeof(int) || t == typeof(long) ? "integer" : t == typeof(double) ? "number"
+                : t.IsGenericType && t.GetGenericTypeDefinition() == typeof(List<>) ? "array" : "object";
+            // A double takes integers too; a long does not take every number.
+            bool ok = allowed.Contains(expected) || (expected == "number" && allowed.Contains("integer"));
+            if (!ok) Errors.Add(what + ": the core reads/writes a JSON " + expected + " (" + t.Name + "), the schema allows " + string.Join(" | ", allowed.OrderBy(x => x)));
+            if (allowed.Contains("null") && !nullable) Errors.Add(what + ": the schema allows null, the core's " + t.Name + " is not nullable");
         }
 
         public void CheckAll()
@@ -213,13 +259,13 @@ namespace Mimo.Core.Tests
         {
             return JsonValue.Parse(@"{
               ""commands"": {""mimo.review.get"": {""params"": ""CheckpointListParams"", ""result"": ""ReviewGetResult""}},
-              ""notifications"": {""mimo/task/token"": ""TokenEvent""},
+              ""notifications"": {""mimo/task/token"": ""TokenNotification""},
               ""definitions"": {
                 ""CheckpointListParams"": {""properties"": {""taskId"": {""type"": ""string""}, ""workspace"": {""anyOf"": [{""type"": ""string""}, {""type"": ""null""}]}}, ""required"": [""taskId""]},
                 ""ReviewGetResult"": {""properties"": {""files"": {""type"": ""array"", ""items"": {""$ref"": ""#/definitions/FileReview""}}}},
                 ""FileReview"": {""properties"": {""path"": {}, ""status"": {}, ""modifiedSince"": {}, ""hunks"": {""type"": ""array"", ""items"": {""$ref"": ""#/definitions/Hunk""}}}},
                 ""Hunk"": {""properties"": {""id"": {}, ""header"": {}, ""oldStart"": {}, ""oldLines"": {}, ""newStart"": {}, ""newLines"": {}, ""old"": {}, ""new"": {}, ""state"": {}, ""currentLine"": {}}},
-                ""TokenEvent"": {""properties"": {""taskId"": {}, ""seq"": {}, ""kind"": {}, ""text"": {}, ""purpose"": {}}}
+                ""TokenNotification"": {""properties"": {""taskId"": {}, ""seq"": {}, ""kind"": {}, ""text"": {}, ""purpose"": {}}}
               }}");
         }
 
@@ -252,14 +298,27 @@ namespace Mimo.Core.Tests
         }
 
         [Test]
+        public void CheckerFindsATypeTheCoreCannotRead()
+        {
+            var s = Synthetic();
+            s["definitions"]["Hunk"]["properties"].Set("oldStart", JsonValue.Parse("{\"type\": \"string\"}"));
+            s["definitions"]["Hunk"]["properties"].Set("newStart", JsonValue.Parse("{\"anyOf\": [{\"type\": \"integer\"}, {\"type\": \"null\"}]}"));
+            s["definitions"]["Hunk"]["properties"].Set("currentLine", JsonValue.Parse("{\"anyOf\": [{\"type\": \"integer\"}, {\"type\": \"null\"}]}"));
+            var c = Check(s);
+            Assert.AreEqual(2, c.Errors.Count, string.Join("\n", c.Errors));
+            Assert.IsTrue(c.Errors.Any(e => e.Contains(").oldStart") && e.Contains("the schema allows string")), string.Join("\n", c.Errors));
+            Assert.IsTrue(c.Errors.Any(e => e.Contains(").newStart") && e.Contains("not nullable")), string.Join("\n", c.Errors));
+        }
+
+        [Test]
         public void CheckerFindsMissingCommandsNotificationsAndRequiredParams()
         {
             var s = Synthetic();
             s["definitions"]["CheckpointListParams"].Set("required", JsonValue.ArrayOf(new[] { "taskId", "cursor" }));
-            s["notifications"].Set("mimo/task/token", "TokenNotification");
+            s["notifications"].Set("mimo/task/token", "TokenEvent");
             var c = Check(s);
             Assert.IsTrue(c.Errors.Any(e => e.Contains("requires 'cursor'")), string.Join("\n", c.Errors));
-            Assert.IsTrue(c.Errors.Any(e => e.Contains("'TokenNotification'")), string.Join("\n", c.Errors));
+            Assert.IsTrue(c.Errors.Any(e => e.Contains("names definition 'TokenEvent'")), string.Join("\n", c.Errors));
             var all = new SchemaDriftChecker(Synthetic());
             all.CheckAll();
             Assert.IsTrue(all.Errors.Any(e => e == "command mimo.task.start: not in the schema"), string.Join("\n", all.Errors));
