@@ -74,6 +74,30 @@ namespace Mimo.Core
             return psi;
         }
 
+        /// <summary>A command line typed in a settings box: split on spaces outside double quotes.</summary>
+        public static List<string> SplitCommandLine(string command)
+        {
+            var parts = new List<string>();
+            if (string.IsNullOrWhiteSpace(command)) return parts;
+            var cur = new StringBuilder();
+            bool quoted = false, any = false;
+            foreach (char c in command)
+            {
+                if (c == '"') { quoted = !quoted; any = true; continue; }
+                if ((c == ' ' || c == '\t') && !quoted)
+                {
+                    if (any) parts.Add(cur.ToString());
+                    cur.Clear();
+                    any = false;
+                    continue;
+                }
+                cur.Append(c);
+                any = true;
+            }
+            if (any) parts.Add(cur.ToString());
+            return parts;
+        }
+
         /// <summary>Quoting for ProcessStartInfo.Arguments (the CommandLineToArgvW rules).</summary>
         public static string QuoteArgument(string a)
         {

@@ -1,6 +1,7 @@
 // One mimo-lsp server process over stdio: launch, initialize / initialized, shutdown / exit, kill; and a
 // supervisor that restarts it when it dies and lets the session catch up. No Visual Studio types.
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Text;
 using System.Threading;
@@ -132,6 +133,32 @@ namespace Mimo.Core
         }
     }
 
+    /// <summary>How often a dead server is restarted: at most MaxRestarts within Window (then the user is told).
+    /// Shared by the core's supervisor and the VSIX's language client.</summary>
+    public sealed class RestartPolicy
+    {
+        public int MaxRestarts = 5;
+        public TimeSpan Window = TimeSpan.FromMinutes(3);
+        private readonly List<DateTime> restarts = new List<DateTime>();
+
+        /// <summary>Records a restart and returns true, or returns false when the budget is spent.</summary>
+        public bool TryRestart(DateTime now)
+        {
+            lock (restarts)
+            {
+                restarts.RemoveAll(t => now - t > Window);
+                if (restarts.Count >= MaxRestarts) return false;
+                restarts.Add(now);
+                return true;
+            }
+        }
+
+        public string Exhausted(string reason)
+        {
+            return "the server exited " + (MaxRestarts + 1) + " times within " + Window.TotalMinutes + " min (" + reason + "): not restarting";
+        }
+    }
+
     /// <summary>Keeps one server running for a session: starts it, restarts it after a crash (at most
     /// MaxRestarts within RestartWindow), attaches each new connection to the session and lets it catch up.</summary>
     public sealed class ServerSupervisor : IDisposable
@@ -143,10 +170,8 @@ namespace Mimo.Core
         private readonly object gate = new object();
         private ServerProcess current;
         private bool disposed;
-        private readonly System.Collections.Generic.List<DateTime> restarts = new System.Collections.Generic.List<DateTime>();
 
-        public int MaxRestarts = 5;
-        public TimeSpan RestartWindow = TimeSpan.FromMinutes(3);
+        public readonly RestartPolicy Restarts = new RestartPolicy();
         public TimeSpan InitializeTimeout = TimeSpan.FromSeconds(60);
         public Action<string> Log = s => { };
 
@@ -203,16 +228,13 @@ namespace Mimo.Core
             {
                 if (disposed || current != server) return; // stopped on purpose, or replaced
                 current = null;
-                var now = DateTime.UtcNow;
-                restarts.RemoveAll(t => now - t > RestartWindow);
-                if (restarts.Count >= MaxRestarts)
+                if (!Restarts.TryRestart(DateTime.UtcNow))
                 {
-                    Log("server exited (" + reason + "); not restarting: " + restarts.Count + " restarts within " + RestartWindow.TotalMinutes + " min");
+                    Log(Restarts.Exhausted(reason));
                     var g = GaveUp;
-                    if (g != null) g("the server exited " + (restarts.Count + 1) + " times within " + RestartWindow.TotalMinutes + " min: " + reason);
+                    if (g != null) g(Restarts.Exhausted(reason));
                     return;
                 }
-                restarts.Add(now);
             }
             session.Detach();
             Log("server exited (" + reason + "); restarting");

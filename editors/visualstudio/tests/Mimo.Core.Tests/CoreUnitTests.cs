@@ -108,6 +108,37 @@ namespace Mimo.Core.Tests
     }
 
     [TestFixture]
+    public class LaunchTests
+    {
+        [Test]
+        public void SettingsCommandLinesSplitOnSpacesOutsideQuotes()
+        {
+            CollectionAssert.AreEqual(new[] { "C:\\Program Files\\py\\python.exe", "-m", "mimo_lsp.server", "" },
+                ServerLaunch.SplitCommandLine("\"C:\\Program Files\\py\\python.exe\"  -m mimo_lsp.server \"\""));
+            CollectionAssert.IsEmpty(ServerLaunch.SplitCommandLine("   "));
+        }
+
+        [Test]
+        public void RestartsAreCappedWithinTheWindow()
+        {
+            var p = new RestartPolicy { MaxRestarts = 2, Window = TimeSpan.FromMinutes(3) };
+            var t0 = new DateTime(2026, 1, 1, 12, 0, 0, DateTimeKind.Utc);
+            Assert.IsTrue(p.TryRestart(t0));
+            Assert.IsTrue(p.TryRestart(t0.AddMinutes(1)));
+            Assert.IsFalse(p.TryRestart(t0.AddMinutes(2)), "a third crash within 3 minutes: give up");
+            Assert.IsTrue(p.TryRestart(t0.AddMinutes(3.5)), "the first restart has left the window");
+        }
+
+        [Test]
+        public void FileUrisRoundTrip()
+        {
+            Assert.AreEqual("file:///tmp/a%20b/c%23.py", FileUri.FromPath("/tmp/a b/c#.py"));
+            Assert.AreEqual("/tmp/a b/c#.py", FileUri.ToPath("file:///tmp/a%20b/c%23.py"));
+            Assert.AreEqual("C:\\x\\y.py", FileUri.ToPath("file:///C:/x/y.py"));
+        }
+    }
+
+    [TestFixture]
     public class FramingTests
     {
         private static byte[] Frame(string json)
