@@ -40,10 +40,11 @@ echo "== build: Mimo.Core.dll"
 mcs -langversion:7.2 -target:library -warnaserror -debug -nologo \
   -r:System.Runtime.Serialization -r:System.Core \
   -out:"$out/Mimo.Core.dll" "$here"/src/Mimo.Core/*.cs
+echo "== syntax: the VSIX glue (parsed only: it needs the Visual Studio SDK to compile, which is not here)"
+mcs --parse -nologo "$here"/src/Mimo.VisualStudio/*.cs "$here"/src/Mimo.VisualStudio/Properties/*.cs
 echo "== build: Mimo.Core.Tests.dll"
-# shellcheck disable=SC2046
 mcs -langversion:7.2 -target:library -warnaserror -debug -nologo \
-  -r:System.Runtime.Serialization -r:System.Core -r:"$out/Mimo.Core.dll" -pkg:nunit \
+  -r:System.Runtime.Serialization -r:System.Core -r:System.Xml -r:"$out/Mimo.Core.dll" -pkg:nunit \
   -out:"$out/Mimo.Core.Tests.dll" "$here"/tests/Mimo.Core.Tests/*.cs
 
 echo "== test: nunit-console (server: $MIMO_PYTHON -m mimo_lsp.server)"

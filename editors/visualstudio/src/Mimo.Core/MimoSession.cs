@@ -201,6 +201,14 @@ namespace Mimo.Core
                 CheckpointTexts.TextAt(path, currentText, afterDiff));
         }
 
+        /// <summary>A file's text when the task started (null: it did not exist), from its current text: the
+        /// left side of the diff view of a pending hunk.</summary>
+        public async Task<string> TaskStartTextAsync(string taskId, string path, string currentText)
+        {
+            var diff = await CheckpointDiffAsync(taskId, 0, null).ConfigureAwait(false);
+            return CheckpointTexts.TextAt(path, currentText, diff);
+        }
+
         // ---- notifications -------------------------------------------------------------------------
 
         /// <summary>A server notification (any method; only mimo/task/* are used). Thread-safe.</summary>

@@ -1,4 +1,4 @@
-// View models built from the task's notifications (live, or replayed from mimo.task.events): the plan,
+// View models (public properties: the tool window binds to them) built from the task's notifications (live, or replayed from mimo.task.events): the plan,
 // the checkpoint timeline and the task state / status text. Mirrors editors/vscode/src/planModel.ts,
 // checkpointModel.ts and taskState.ts. No Visual Studio types: the tool window binds to these.
 using System;
@@ -9,14 +9,14 @@ namespace Mimo.Core
 {
     public sealed class PlanItem
     {
-        public string Id;
-        public string Title;
+        public string Id { get; set; }
+        public string Title { get; set; }
         /// <summary>pending | running | done | failed | skipped | interrupted</summary>
-        public string Status;
-        public string Detail;
-        public List<string> DependsOn;
+        public string Status { get; set; }
+        public string Detail { get; set; }
+        public List<string> DependsOn { get; set; }
         /// <summary>One line next to the title: the status and what the node waits for.</summary>
-        public string Description;
+        public string Description { get; set; }
     }
 
     public sealed class PlanModel
@@ -99,14 +99,14 @@ namespace Mimo.Core
 
     public sealed class CheckpointItem
     {
-        public string TaskId;
-        public long CheckpointId;
-        public long Step;
-        public string NodeId;
-        public List<string> Files;
-        public string Diff;
-        public string Label;
-        public string Description;
+        public string TaskId { get; set; }
+        public long CheckpointId { get; set; }
+        public long Step { get; set; }
+        public string NodeId { get; set; }
+        public List<string> Files { get; set; }
+        public string Diff { get; set; }
+        public string Label { get; set; }
+        public string Description { get; set; }
     }
 
     public sealed class CheckpointModel

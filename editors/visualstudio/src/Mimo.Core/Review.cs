@@ -12,14 +12,14 @@ namespace Mimo.Core
 {
     public sealed class HunkChoice
     {
-        public string HunkId;
-        public string Path;
-        public string Label;
-        public string Description;
-        public string Detail;
-        public string State;
+        public string HunkId { get; set; }
+        public string Path { get; set; }
+        public string Label { get; set; }
+        public string Description { get; set; }
+        public string Detail { get; set; }
+        public string State { get; set; }
         /// <summary>0-based line of the hunk in the file now; null: not found (a reject would be a conflict).</summary>
-        public long? Line;
+        public long? Line { get; set; }
     }
 
     public static class ReviewModel

@@ -130,6 +130,8 @@ namespace Mimo.Core.Tests
             Assert.AreEqual(TestEnv.OriginalCalc, texts.Key, "left side = task start");
             Assert.AreEqual(TestEnv.OriginalCalc.Replace(TestEnv.DocOld, TestEnv.DocNew), texts.Value, "right side = after the docstring edit");
 
+            Assert.AreEqual(TestEnv.OriginalCalc, TestEnv.Run(() => session.TaskStartTextAsync(taskId, "calc.py", current)), "a pending hunk's diff view: task start");
+
             // review: two separate hunks in calc.py
             var review = TestEnv.Run(() => session.ReviewGetAsync(taskId));
             var choices = ReviewModel.Choices(review);
