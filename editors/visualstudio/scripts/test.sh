@@ -14,12 +14,16 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"   # editors/visualstudio
 repo="$(cd "$here/../.." && pwd)"
 out="$here/build"
 
-packages="mono-mcs libmono-system-runtime-serialization4.0-cil nunit-console libnunit-cil-dev"
+packages="mono-mcs libmono-system-runtime-serialization4.0-cil nunit-console libnunit-cil-dev pkgconf"
 missing=()
 command -v mcs >/dev/null 2>&1 || missing+=("mcs (mono-mcs)")
 command -v mono >/dev/null 2>&1 || missing+=("mono (mono-mcs)")
 command -v nunit-console >/dev/null 2>&1 || missing+=("nunit-console")
-pkg-config --exists nunit 2>/dev/null || missing+=("nunit.pc (libnunit-cil-dev)")
+if command -v pkg-config >/dev/null 2>&1; then
+  pkg-config --exists nunit 2>/dev/null || missing+=("nunit.pc (libnunit-cil-dev)")
+else
+  missing+=("pkg-config (pkgconf; mcs -pkg:nunit uses it)")
+fi
 [ -f /usr/lib/mono/4.5/System.Runtime.Serialization.dll ] || missing+=("System.Runtime.Serialization.dll (libmono-system-runtime-serialization4.0-cil)")
 if [ ${#missing[@]} -gt 0 ]; then
   echo "editors/visualstudio/scripts/test.sh: missing: ${missing[*]}" >&2

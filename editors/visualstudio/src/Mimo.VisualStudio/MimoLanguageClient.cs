@@ -152,6 +152,8 @@ namespace Mimo.VisualStudio
         public async Task RestartAsync()
         {
             stopping = true;
+            server = null; // its exit (whenever it comes) is not a crash to recover from
+            Session.Detach();
             try
             {
                 var stop = StopAsync;

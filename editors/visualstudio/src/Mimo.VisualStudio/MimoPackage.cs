@@ -38,7 +38,8 @@ namespace Mimo.VisualStudio
             await JoinableTaskFactory.SwitchToMainThreadAsync(cancellationToken);
             var cm = (IComponentModel)await GetServiceAsync(typeof(SComponentModel));
             client = cm.GetService<MimoLanguageClient>();
-            client.Settings = () => ((MimoOptionsPage)GetDialogPage(typeof(MimoOptionsPage))).ToSettings();
+            var options = (MimoOptionsPage)GetDialogPage(typeof(MimoOptionsPage));
+            client.Settings = () => options.ToSettings();
             RefreshSolutionFolder();
             client.WorkspaceFolder = () => solutionFolder; // read on Visual Studio's activation thread: no UI calls there
             client.Log = line => Ui.Log(this, line);
@@ -46,6 +47,12 @@ namespace Mimo.VisualStudio
             client.Session.EventApplied += (ev, replayed) => Render();
             client.Session.StateChanged += Render;
             handlers = new MimoCommandHandlers(this, client);
+            options.Applied += () =>
+            {
+                if (!client.Session.IsAttached) return; // the next command starts the server with the new settings
+                client.Log("settings changed: restarting the server");
+                handlers.Guard(() => client.RestartAsync());
+            };
 
             var commands = (OleMenuCommandService)await GetServiceAsync(typeof(IMenuCommandService));
             Add(commands, StartTaskId, handlers.StartTaskAsync);

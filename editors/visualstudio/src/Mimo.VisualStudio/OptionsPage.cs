@@ -40,6 +40,15 @@ namespace Mimo.VisualStudio
         [Description("Default: the server's policy. AskEdits: every file edit is confirmed. ReadOnly: edits and commands are refused.")]
         public PolicyMode PolicyMode { get; set; } = PolicyMode.Default;
 
+        /// <summary>Raised after the user pressed OK with changes: the package restarts a running server.</summary>
+        public event System.Action Applied;
+
+        protected override void OnApply(PageApplyEventArgs e)
+        {
+            base.OnApply(e);
+            if (e.ApplyBehavior == ApplyKind.Apply && Applied != null) Applied();
+        }
+
         public MimoSettings ToSettings()
         {
             var s = new MimoSettings
