@@ -11,6 +11,15 @@ PY="${PYTHON:-python3}"
 need_apt=()
 command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 command -v nvim  >/dev/null 2>&1 || need_apt+=(neovim)
+# Editor client cores: Visual Studio's (C#, mono + NUnit) and JetBrains' (Java 17 + gson + JUnit 4).
+command -v mcs >/dev/null 2>&1 || need_apt+=(mono-mcs)
+[ -f /usr/lib/mono/4.5/System.Runtime.Serialization.dll ] || need_apt+=(libmono-system-runtime-serialization4.0-cil)
+command -v nunit-console >/dev/null 2>&1 || need_apt+=(nunit-console)
+[ -f /usr/lib/pkgconfig/nunit.pc ] || [ -f /usr/share/pkgconfig/nunit.pc ] || need_apt+=(libnunit-cil-dev)
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkgconf)
+command -v javac >/dev/null 2>&1 || need_apt+=(openjdk-17-jdk-headless)
+[ -f /usr/share/java/gson.jar ] || need_apt+=(libgoogle-gson-java)
+[ -f /usr/share/java/junit4.jar ] || need_apt+=(junit4)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "[setup] apt-get install ${need_apt[*]}"
