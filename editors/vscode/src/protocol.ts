@@ -24,7 +24,19 @@ export const Commands = {
   reviewGet: 'mimo.review.get',
   reviewAccept: 'mimo.review.accept',
   reviewReject: 'mimo.review.reject',
+  trustGet: 'mimo.trust.get',
+  trustSet: 'mimo.trust.set',
 } as const;
+
+/** mimo.trust.get / mimo.trust.set: what the folder's .mimo/config.toml loosens, and whether it is trusted. */
+export interface TrustResult {
+  workspace: string;
+  config: string;
+  trusted: boolean;
+  digest: string;
+  loosening: { key: string; value: unknown; why: string }[];
+  ignored: { key: string; value: unknown; why: string }[];
+}
 
 export interface TaskEvent {
   taskId: string;

@@ -178,3 +178,19 @@ test('inline review: pending hunks placed by currentLine, lenses per hunk, file 
   assert.equal(removedNote(files[0].hunks[1]), 'was: x = 1 (+1 more line(s))');
   assert.equal(removedNote(files[1].hunks[0]), '');
 });
+
+import { trustPrompt } from '../src/trust.js';
+
+test('trust: offered only in a trusted window, once per config version, naming every ignored key', () => {
+  const result = {
+    workspace: '/w', config: '/w/.mimo/config.toml', trusted: false, digest: 'd1',
+    loosening: [{ key: 'safety.sandbox.network', value: true, why: 'turns on what is off by default' }],
+    ignored: [{ key: 'safety.sandbox.network', value: true, why: 'turns on what is off by default' }],
+  };
+  assert.equal(trustPrompt(result, false, []), undefined, 'an untrusted window never offers trust');
+  const msg = trustPrompt(result, true, []);
+  assert.ok(msg?.includes('safety.sandbox.network = true (turns on what is off by default)'));
+  assert.equal(trustPrompt(result, true, ['d1']), undefined, 'asked once per config version');
+  assert.ok(trustPrompt({ ...result, digest: 'd2' }, true, ['d1']), 'a changed config is asked again');
+  assert.equal(trustPrompt({ ...result, trusted: true, ignored: [] }, true, []), undefined);
+});
