@@ -1,7 +1,6 @@
 package dev.mimo.core;
 
 import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -74,15 +73,18 @@ public final class Events {
         public String outcome;
         public String reason;
         public String diff;
-        /** {passed, command, exitCode, output, results} or null: kept as sent */
-        public JsonObject check;
+        /** {passed, command, exitCode, output, results} or null: kept as sent (JsonNull when null) */
+        public JsonElement check;
         public int steps;
         public int checkpoints;
-        public JsonObject stats;
+        /** {replans, retries, nodeRejections, goalRejections, failedAttempts, lessons, modelCalls, ...} */
+        public JsonElement stats;
 
+        /** check.passed, or null when no completion criteria were checked. */
         public Boolean checkPassed() {
-            if (check == null || !check.has("passed") || check.get("passed").isJsonNull()) return null;
-            return check.get("passed").getAsBoolean();
+            if (check == null || !check.isJsonObject()) return null;
+            JsonElement p = check.getAsJsonObject().get("passed");
+            return p == null || p.isJsonNull() ? null : p.getAsBoolean();
         }
     }
 

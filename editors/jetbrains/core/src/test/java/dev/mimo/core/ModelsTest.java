@@ -79,6 +79,11 @@ public class ModelsTest {
         assertEquals("MiMo: verified", s.statusText());
         assertTrue(s.tooltip(null), s.tooltip(null).contains("verified: all criteria pass"));
         assertTrue(s.tooltip(null), s.tooltip(null).contains("model: scripted.json"));
+        TaskState unchecked = TaskState.started("t1", null, null);
+        unchecked.apply(Protocol.Notifications.DONE, ev("{\"taskId\":\"t1\",\"seq\":1,\"kind\":\"done\",\"outcome\":\"unverified\",\"check\":null,\"stats\":{}}"));
+        assertEquals("a done without completion criteria has check: null", "MiMo: unverified", unchecked.statusText());
+        assertNull(Json.read(ev("{\"outcome\":\"failed\",\"check\":null}"), Events.DoneEvent.class).checkPassed());
+        assertEquals(Boolean.FALSE, Json.read(ev("{\"outcome\":\"failed\",\"check\":{\"passed\":false}}"), Events.DoneEvent.class).checkPassed());
         TaskState other = TaskState.started("t1", null, null);
         other.apply(Protocol.TASK_INTERRUPTED, ev("{\"taskId\":\"t1\"}"));
         assertEquals("MiMo: interrupted", other.statusText());

@@ -63,6 +63,7 @@ public final class StdioServer implements CommandTransport, AutoCloseable {
     private final Deque<Long> crashes = new ArrayDeque<>();
     private final Object lifecycle = new Object();
     private volatile Consumer<String> log = s -> {};
+    private volatile Consumer<String> trace = s -> {};
     private volatile Function<String, String> confirm = m -> "No";
     private volatile boolean autoRestart = true;
     private volatile int maxRestartsPerMinute = 3;
@@ -86,6 +87,11 @@ public final class StdioServer implements CommandTransport, AutoCloseable {
 
     public void setLog(Consumer<String> log) {
         this.log = log;
+    }
+
+    /** Every JSON-RPC message in and out (for a debug log). */
+    public void setTrace(Consumer<String> trace) {
+        this.trace = trace;
     }
 
     /** The answer to the server's confirmations: message -> action title (Yes, No, Always, Never) or null. */
@@ -181,6 +187,7 @@ public final class StdioServer implements CommandTransport, AutoCloseable {
         drain(p.getErrorStream());
         JsonRpcConnection c = new JsonRpcConnection(p.getInputStream(), p.getOutputStream(), "mimo-lsp-" + p.pid());
         c.setInboundFilter(inboundFilter);
+        c.onTrace(m -> trace.accept(m));
         c.onNotification((method, params) -> onNotification(method, params));
         c.onRequest(this::onServerRequest);
         c.onClose(failure -> onClosed(c, p));

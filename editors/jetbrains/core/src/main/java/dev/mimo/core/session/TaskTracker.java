@@ -111,9 +111,13 @@ public final class TaskTracker {
     }
 
     private void deliverLocked(String method, JsonObject ev, boolean replayed) {
-        plan.apply(method, ev);
-        checkpoints.apply(method, ev);
-        state.apply(method, ev);
+        try {
+            plan.apply(method, ev);
+            checkpoints.apply(method, ev);
+            state.apply(method, ev);
+        } catch (RuntimeException e) { // a payload this client cannot read must not stop the others
+            log.accept("could not apply " + method + " #" + Json.integer(ev, "seq", 0) + ": " + e);
+        }
         for (Listener l : listeners) {
             try {
                 l.onEvent(method, ev, replayed);
