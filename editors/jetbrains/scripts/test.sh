@@ -10,7 +10,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"   # editors/jetbrains
 REPO="$(cd "$HERE/../.." && pwd)"
-JAVA_DIR=/usr/share/java
+JAVA_DIR="${MIMO_JAVA_DIR:-/usr/share/java}"   # where Debian puts gson.jar, junit4.jar, hamcrest-core.jar
 GSON="$JAVA_DIR/gson.jar"
 JUNIT="$JAVA_DIR/junit4.jar"
 HAMCREST="$JAVA_DIR/hamcrest-core.jar"

@@ -21,14 +21,20 @@ final class Lsp4ijTransport implements CommandTransport {
         this.project = project;
     }
 
-    @Override
-    public CompletableFuture<JsonElement> executeCommand(String command, Object params) {
+    /** Starts the "mimo" server unless it runs or is starting (no open file is needed). */
+    static void ensureStarted(Project project) {
         LanguageServerManager manager = LanguageServerManager.getInstance(project);
         ServerStatus status = manager.getServerStatus(MimoLanguageServerFactory.SERVER_ID);
         if (status != ServerStatus.started && status != ServerStatus.starting) {
             manager.start(MimoLanguageServerFactory.SERVER_ID,
                     new LanguageServerManager.StartOptions().setForceStart(true).setForceRestart(false).setWillEnable(true));
         }
+    }
+
+    @Override
+    public CompletableFuture<JsonElement> executeCommand(String command, Object params) {
+        ensureStarted(project);
+        LanguageServerManager manager = LanguageServerManager.getInstance(project);
         ExecuteCommandParams p = new ExecuteCommandParams(command, List.of(Lsp4ijJson.toPlain(params)));
         return manager.getLanguageServer(MimoLanguageServerFactory.SERVER_ID)
                 .thenCompose(item -> {

@@ -120,6 +120,11 @@ public final class MimoProjectService implements Disposable {
         return r;
     }
 
+    /** Starts the server if it is not running (its start catches up on the remembered task). */
+    public void ensureServer() {
+        Lsp4ijTransport.ensureStarted(project);
+    }
+
     /** The current task, if any. */
     public String currentTask() {
         return tracker.state().taskId;

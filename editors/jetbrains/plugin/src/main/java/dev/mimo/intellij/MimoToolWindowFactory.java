@@ -105,5 +105,7 @@ public final class MimoToolWindowFactory implements ToolWindowFactory, DumbAware
         toolWindow.getContentManager().addContent(content);
         mimo.addViewListener(refresh, content);
         refresh.run();
+        // a task shown before (an earlier IDE session): start the server, whose start refills the views
+        if (mimo.currentTask() != null) mimo.ensureServer();
     }
 }

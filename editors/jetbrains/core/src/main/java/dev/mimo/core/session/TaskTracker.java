@@ -10,7 +10,6 @@ import dev.mimo.core.model.PlanModel;
 import dev.mimo.core.model.TaskState;
 import dev.mimo.core.rpc.JsonRpcException;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -220,12 +219,5 @@ public final class TaskTracker {
         CatchUp c = new CatchUp(taskId, afterSeq, delivered, status);
         log.accept(c.toString());
         return c;
-    }
-
-    /** Ids of the tasks in the list, for pickers. */
-    public static List<String> ids(List<TaskInfo> tasks) {
-        List<String> out = new ArrayList<>();
-        for (TaskInfo t : tasks) out.add(t.taskId);
-        return out;
     }
 }
