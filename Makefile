@@ -14,11 +14,13 @@ demo: setup
 	@bash scripts/demo.sh "$(DEMO_GOAL)"
 
 # Every test: lint + types, unit, LSP end to end, real model, real index, Neovim client, security suite,
-# the Visual Studio client's core (mono + NUnit against the real server), then the VS Code extension (build, package, Node tests against the real server, then end to end in a real
+# the Visual Studio and JetBrains clients' cores (mono + NUnit, javac + JUnit, against the real server),
+# then the VS Code extension (build, package, Node tests against the real server, then end to end in a real
 # VS Code: code-server in headless Chromium driven by playwright-core).
 test: setup lint
 	@$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 	@MIMO_PYTHON=$(abspath $(PY)) bash editors/visualstudio/scripts/test.sh
+	@MIMO_PYTHON=$(abspath $(PY)) bash editors/jetbrains/scripts/test.sh
 	@MIMO_PYTHON=$(abspath $(PY)) bash editors/vscode/scripts/test.sh
 	@MIMO_PYTHON=$(abspath $(PY)) bash editors/vscode/scripts/e2e.sh
 
