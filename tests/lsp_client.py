@@ -74,11 +74,12 @@ class MimoTestClient:
         return self.events[task_id][-1]
 
 
-async def start_client(workspace: Path | None, init_options: dict | None = None, env: dict | None = None) -> MimoTestClient:
+async def start_client(workspace: Path | None, init_options: dict | None = None, env: dict | None = None,
+                       caps: types.ClientCapabilities | None = None) -> MimoTestClient:
     config = ClientServerConfig(server_command=SERVER_CMD, client_factory=make_test_lsp_client, server_env=env)
     client = await config.start()
     wrapper = MimoTestClient(client)
-    caps = types.ClientCapabilities(window=types.WindowClientCapabilities(work_done_progress=True))
+    caps = caps or types.ClientCapabilities(window=types.WindowClientCapabilities(work_done_progress=True))
     folders = [types.WorkspaceFolder(uri=workspace.as_uri(), name="ws")] if workspace else None
     await client.initialize_session(types.InitializeParams(
         capabilities=caps, workspace_folders=folders, initialization_options=init_options,

@@ -145,16 +145,18 @@ class CheckpointService:
         return report
 
     # -- review ------------------------------------------------------------------------------
-    def review(self, task_id: str, open_text: "Callable[[str], str | None] | None" = None) -> builtins.list[FileReview]:
+    def review(self, task_id: str, open_text: "Callable[[str], str | None] | None" = None,
+               only: str | None = None) -> builtins.list[FileReview]:
         """The task's change set (task start -> now), per file and hunk, with each hunk's decision and,
-        for pending ones, where its lines are now (in the open buffer from `open_text`, else on disk)."""
+        for pending ones, where its lines are now (in the open buffer from `open_text`, else on disk).
+        `only`: just this workspace-relative path (an editor asking about one document)."""
         self._task(task_id)
         actions = [a for a in self.journal.actions(task_id) if a.tool not in (EXTERNAL_TOOL, "review_reject")]
         before, latest = images_at(actions, 0)
         states = self.journal.review_states(task_id)
         out = []
         for path, img in sorted(before.items()):
-            if not img.captured:
+            if not img.captured or (only is not None and path != only):
                 continue
             old = blob_or_none(self.blobs, img.digest)
             # What the agent left (not whatever is on disk now: the user's own edits are not the agent's hunks).

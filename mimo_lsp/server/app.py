@@ -76,6 +76,8 @@ class MimoServer(LanguageServer):
         try:
             self.protocol.notify(P.NOTIFY_PREFIX + event.kind, to_wire(event))
             self._progress().event(event)
+            if event.kind == "done":  # its hunks are reviewable now: lenses and hints appear
+                self.refresh_review()
         except Exception:  # a client gone mid-task must not take the server down
             log.exception("could not send %s", event.kind)
 
@@ -85,6 +87,18 @@ class MimoServer(LanguageServer):
 
             self._task_progress = TaskProgress(self)
         return self._task_progress
+
+    def refresh_review(self) -> None:
+        from mimo_lsp.server.review_features import refresh
+
+        refresh(self)
+
+    def document_changed(self, uri: str) -> None:
+        """A document opened, changed or saved: clients without inlay hints get its hint diagnostics."""
+        from mimo_lsp.server import review_features
+
+        if not review_features.client_has_inlay_hints(self) and self._backend is not None:
+            asyncio.ensure_future(review_features.publish_one(self, uri))
 
     def begin_progress(self, task_id: str, goal: str) -> None:
         self._progress().begin(task_id, goal)
@@ -217,7 +231,9 @@ def create_server() -> MimoServer:
         register(name)
 
     # Index: workspace/symbol, document sync for unsaved buffers (the index commands are in the table).
-    from mimo_lsp.server import index_features
+    from mimo_lsp.server import index_features, review_features
 
     index_features.register(server)
+    # Review for every LSP client: code lenses, code actions, inlay hints.
+    review_features.register(server)
     return server

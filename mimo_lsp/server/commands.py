@@ -139,7 +139,9 @@ def review_get(ctx: ServerContext, p: P.CheckpointListParams) -> R.ReviewGetResu
 
 def review_accept(ctx: ServerContext, p: P.ReviewDecideParams) -> R.ReviewDecision:
     with _checkpoints(ctx, p.workspace) as svc:
-        return from_core(R.ReviewDecision, svc.decide(p.task_id, "accept", p.path, p.hunk_ids))
+        decision = svc.decide(p.task_id, "accept", p.path, p.hunk_ids)
+    ctx.refresh_review()
+    return from_core(R.ReviewDecision, decision)
 
 
 async def review_reject(ctx: ServerContext, p: P.ReviewDecideParams) -> R.ReviewDecision:
@@ -158,6 +160,7 @@ async def review_reject(ctx: ServerContext, p: P.ReviewDecideParams) -> R.Review
     if applied:
         with _checkpoints(ctx, p.workspace) as svc:
             decision.action_id = svc.journal_buffer_rejects(p.task_id, applied) or decision.action_id
+    ctx.refresh_review()
     return from_core(R.ReviewDecision, decision)
 
 

@@ -32,6 +32,10 @@ class ServerContext(Protocol):
 
     def index_progress(self, root: Path) -> Callable[[str, int, int], None]: ...
 
+    def refresh_review(self) -> None:
+        """Clients re-ask for review lenses and hints (after a decision)."""
+        ...
+
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run on the server's event loop (from any thread)."""
         ...

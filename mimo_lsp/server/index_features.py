@@ -161,6 +161,7 @@ commands are in the command table."""
             await off_loop(ls, fn, ls, uri)
         except Exception:  # a notification has no reply: log, never crash
             log.exception("index update for %s", uri)
+        ls.document_changed(uri)  # review hints follow the buffer (clients without inlay hints)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: Any, params: types.DidOpenTextDocumentParams) -> None:
