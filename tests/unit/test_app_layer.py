@@ -38,13 +38,16 @@ def _finished_task(ws: Path) -> str:
     return task.run().task_id
 
 
-def test_gc_honours_the_configured_workspace_cap(calc_workspace: Path):
+def test_gc_honours_the_configured_workspace_cap(calc_workspace: Path, tmp_path: Path, monkeypatch):
     first = _finished_task(calc_workspace)
     _finished_task(calc_workspace)
     services = WorkspaceServices()
     with services.checkpoints(calc_workspace) as svc:
         assert svc.cap_bytes == 2 << 30 and svc.gc().deleted_tasks == []  # default cap: nothing to delete
-    (calc_workspace / ".mimo" / "config.toml").write_text("[checkpoints]\nmax_workspace_bytes = 1\n")
+    # The user's config (a workspace's own config may not lower the cap until trusted: it deletes history).
+    (tmp_path / "user").mkdir()
+    (tmp_path / "user" / "config.toml").write_text("[checkpoints]\nmax_workspace_bytes = 1\n")
+    monkeypatch.setenv("MIMO_CONFIG_HOME", str(tmp_path / "user"))
     with services.checkpoints(calc_workspace) as svc:
         assert svc.cap_bytes == 1
     out = subprocess.run([sys.executable, "-m", "mimo_lsp.cli", "gc", "-w", str(calc_workspace), "--json"],
