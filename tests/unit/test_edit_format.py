@@ -285,12 +285,15 @@ def test_search_replace_parse_and_apply():
 
 
 def test_line_edits_parse_and_apply():
-    target = find_target("fix add", "calc.py", CALC)
-    assert parse_line_edits("7: return a + b") == [(7, "return a + b")]
-    out = apply_line_edits("calc.py", CALC, parse_line_edits("```\n7:     return a + b\n```"), target)
-    assert out.text == CALC.replace("return a - b", "return a + b")  # indentation of line 7 kept
+    target = find_target("fix add", "calc.py", CALC)  # file lines 5-7, shown as 1-3
+    assert "\n1: def add(a, b):\n2: " in ef.FORMATS["line"].build("fix add", "calc.py", CALC, target)[-1]["content"]
+    assert parse_line_edits("3: return a + b\n3: return 0") == [(3, "return a + b")]  # the first edit of a line
+    out = apply_line_edits("calc.py", CALC, parse_line_edits("```\n3:     return a + b\n```"), target)
+    assert out.text == CALC.replace("return a - b", "return a + b")  # the file line's indentation kept
+    out = apply_line_edits("calc.py", CALC, [(3, "return a + b")], target)
+    assert out.text == CALC.replace("return a - b", "return a + b")
     with pytest.raises(ApplyError, match="not among the lines shown"):
-        apply_line_edits("calc.py", CALC, [(11, "return 0")], target)
+        apply_line_edits("calc.py", CALC, [(4, "return 0")], target)
     with pytest.raises(ReplyError):
         parse_line_edits("change the minus to a plus")
 
@@ -405,3 +408,18 @@ def test_an_oracle_reply_through_the_edit_format_solves_every_task():
         reply = f"```python\n{reply_code}```\n"
         out = apply_reply(meta["file"], text, reply, target)
         assert out.text == solution, task.name
+
+
+@pytest.mark.real_model
+def test_gguf_param_count_of_the_shipped_model():
+    pytest.importorskip("llama_cpp")
+    from mimo_lsp.llm.models import resolve_model
+    from mimo_lsp.llm.port import ModelError
+
+    try:
+        path = resolve_model(None).path
+    except ModelError as exc:
+        pytest.skip(f"shipped model not installed: {exc}")
+    n = ef.gguf_param_count(path)
+    assert 130_000_000 < n < 140_000_000  # SmolLM2-135M: 134515008 tensor elements
+    assert is_small_model(n)
