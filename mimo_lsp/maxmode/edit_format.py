@@ -131,11 +131,21 @@ test tests pass passes work works""".split())
 
 
 def _mentions(instruction: str, path: str) -> list[str]:
-    """Identifiers named in the instruction, in order, file names (calc.py) left out."""
+    """Identifiers named in the instruction: those in `backticks` first, then the rest in order; file
+    names (calc.py) left out."""
     names = {Path(path).name}
-    text = _FILE_TOKEN.sub(lambda m: " " if m.group(0).rsplit(".", 1)[-1] in _CODE_SUFFIXES or m.group(0) in names
-                           else m.group(0), instruction)
-    return _IDENT.findall(text)
+
+    def drop_files(text: str) -> str:
+        return _FILE_TOKEN.sub(lambda m: " " if m.group(0).rsplit(".", 1)[-1] in _CODE_SUFFIXES or m.group(0) in names
+                               else m.group(0), text)
+
+    quoted = [i for span in re.findall(r"`([^`]+)`", instruction) for i in _IDENT.findall(drop_files(span))]
+    return quoted + [i for i in _IDENT.findall(drop_files(instruction)) if i not in quoted]
+
+
+def _code_like(name: str) -> bool:
+    """Looks like an identifier rather than an English word: snake_case, a digit, or an inner capital."""
+    return "_" in name or any(c.isdigit() for c in name) or any(c.isupper() for c in name[1:])
 
 
 _CODE_SUFFIXES = set("py pyi js jsx ts tsx mjs go rs java kt c h cc cpp hpp cs rb php lua sh".split())
@@ -169,7 +179,9 @@ def find_target(instruction: str, path: str, text: str, *, whole_file_max_lines:
     1. a function or method NAMED in the instruction: `Account.withdraw` (qualified) beats a bare
        `withdraw`; for a bare name shared by several methods, the one whose class is also named, else the
        first in the file; when several different functions are named, the first named in the instruction.
-       Names match case-sensitively first, then ignoring case. File names (calc.py) are not names.
+       Names in `backticks` come first. Names match case-sensitively first, then ignoring case (only
+       names in backticks, dotted or code-like: `Median`, COUNT_WORDS; not "Add" for add()). File names
+       (calc.py) are not names.
     2. the file's only function;
     3. the function most RELATED to the instruction: words of its name count 3, words of its docstring 1
        (stop words and words under 3 letters left out); used only when one function scores highest;
@@ -187,8 +199,11 @@ def find_target(instruction: str, path: str, text: str, *, whole_file_max_lines:
         return _whole_file(path, text, "no function in the file", whole_file_max_lines)
 
     mentions = _mentions(instruction, path)
+    quoted = {i for span in re.findall(r"`([^`]+)`", instruction) for i in _IDENT.findall(span)}
     for fold in (False, True):
         norm = (lambda s: s.lower()) if fold else (lambda s: s)
+        if fold:  # ignoring case, plain words ("Add a subtract function") would hit add(): code-like names only
+            mentions = [m for m in mentions if m in quoted or "." in m or _code_like(m)]
         by_qual = {norm(f.qualname): f for f in funcs}
         named_classes = {norm(p) for m in mentions for p in m.split(".")}
         for m in mentions:  # qualified names first: "Account.withdraw"

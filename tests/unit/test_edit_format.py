@@ -108,6 +108,16 @@ def test_target_file_name_is_not_a_function_name():
     assert find_target("Fix add in calc.py", "calc.py", text).name == "add"
 
 
+def test_target_backticks_first_and_case_folding_only_for_code_like_names():
+    assert find_target("multiply works, but `add` does not", "calc.py", CALC).name == "add"
+    assert find_target("multiply works, but add does not", "calc.py", CALC).name == "multiply"  # first named
+    assert find_target("Fix `ADD` in calc.py", "calc.py", CALC).name == "add"
+    text = "def add(a, b):\n    return a + b\n\n\ndef count_words(s):\n    return len(s)\n"
+    assert find_target("COUNT_WORDS is wrong", "calc.py", text).name == "count_words"
+    # "Add" is an English word here, not the function add(): nothing named, short file -> whole file
+    assert find_target("Add a subtract function", "calc.py", text).whole_file
+
+
 def test_target_includes_decorators():
     t = find_target("fib(2) should be 1", "fib.py", FIB)
     assert (t.name, t.start, t.end) == ("fib", 4, 8)
