@@ -224,15 +224,51 @@ def summarize(fmt_name: str, tasks: list[Task], cands: list[Candidate]) -> Forma
 
 
 def table(summaries: list[FormatSummary], n: int) -> str:
-    rows = [f"| format | greedy solved | pass@{n} (>=1 of {n} samples passes the check) | samples passing | "
-            "tokens / candidate | s / candidate | outcomes (all candidates) |",
-            "|---|---|---|---|---|---|---|"]
+    rows = [f"| format | greedy solved | pass@{n} (>=1 of {n} samples passes the check) | greedy or a sample | "
+            "samples passing | tokens / candidate | s / candidate | outcomes (all candidates) |",
+            "|---|---|---|---|---|---|---|---|"]
     for s in summaries:
         out = ", ".join(f"{k} {v}" for k, v in sorted(s.outcomes.items(), key=lambda kv: -kv[1]))
         rows.append(f"| {s.format} | {s.greedy_solved}/{s.tasks} | {s.passk_solved}/{s.tasks} "
-                    f"({100 * s.passk_solved / max(s.tasks, 1):.0f}%) | {100 * s.sample_pass_rate:.0f}% | "
+                    f"({100 * s.passk_solved / max(s.tasks, 1):.0f}%) | {s.any_solved}/{s.tasks} | "
+                    f"{100 * s.sample_pass_rate:.0f}% | "
                     f"{s.tokens_per_candidate:.0f} | {s.seconds_per_candidate:.2f} | {out} |")
     return "\n".join(rows)
+
+
+def mixed(cands: list[Candidate], fa: str, fb: str, tasks: list[Task], n: int) -> int:
+    """Tasks solved by n+1 candidates drawn from two prompts: both greedy ones, then samples alternating
+    a, b, a, ... (the same candidate budget as one format's greedy + n samples)."""
+    solved = 0
+    for t in tasks:
+        def pick(f: str, mode: str) -> list[Candidate]:
+            return [c for c in cands if c.format == f and c.task == t.name and c.mode == mode]
+        pool = pick(fa, "greedy") + pick(fb, "greedy")
+        sa, sb = pick(fa, "sample"), pick(fb, "sample")
+        alternating = [c for pair in zip(sa, sb) for c in pair]
+        pool += alternating[: max(0, n + 1 - len(pool))]
+        solved += any(c.outcome == "pass" for c in pool)
+    return solved
+
+
+def report(path: Path) -> int:
+    """Print the table (and the two-prompt mixes) of a JSON written by --json."""
+    doc = json.loads(path.read_text())
+    n = doc["config"]["n"]
+    summaries = [FormatSummary(**s) for s in doc["summary"]]
+    print(table(summaries, n))
+    cands = [Candidate(**c) for c in doc["candidates"]]
+    names = [s.format for s in summaries]
+    tasks = [Task(name=k, folder=Path("."), instruction="", check="", file="", kind=v["kind"], text="", timeout=0)
+             for k, v in doc["per_task"].items()]
+    if len(names) > 1:
+        print(f"\nTwo prompts, same budget ({n + 1} candidates: both greedy, then samples alternating):")
+        for i, fa in enumerate(names):
+            for fb in names[i + 1:]:
+                print(f"  {fa} + {fb}: {mixed(cands, fa, fb, tasks, n)}/{len(tasks)}")
+    for s in summaries:
+        print(f"  {s.format}: {s.solved_by_kind}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,7 +284,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-tokens", type=int, default=320)
     ap.add_argument("--repeat-penalty", type=float, default=1.0)
     ap.add_argument("--json", type=Path, default=None, help="write summaries and every candidate here")
+    ap.add_argument("--report", type=Path, default=None, help="only print the tables of a JSON written by --json")
     args = ap.parse_args(argv)
+    if args.report:
+        return report(args.report)
 
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     unknown = [f for f in formats if f not in FORMATS]
