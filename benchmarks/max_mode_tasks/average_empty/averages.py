@@ -1,0 +1,3 @@
+def average(values):
+    """Return the mean of values."""
+    return sum(values) / len(values)

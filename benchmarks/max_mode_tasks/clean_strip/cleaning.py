@@ -1,0 +1,3 @@
+def clean(text):
+    """Return text without whitespace at either end."""
+    return text.lstrip()

@@ -1,0 +1,3 @@
+def greet(name, greeting="Hello"):
+    """Return a greeting such as 'Hello, Ann!'."""
+    return f"{greeting}, {name}!"

@@ -1,0 +1,8 @@
+def largest(items):
+    """Return the largest item of a non-empty list."""
+    return min(items)
+
+
+def smallest(items):
+    """Return the smallest item of a non-empty list."""
+    return min(items)

@@ -1,0 +1,3 @@
+def power(base, exponent):
+    """Return base raised to the power exponent."""
+    return exponent ** base

@@ -1,0 +1,3 @@
+def repeat(text, times):
+    """Return text repeated `times` times."""
+    return text * times

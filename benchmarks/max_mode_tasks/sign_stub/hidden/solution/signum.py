@@ -1,0 +1,7 @@
+def sign(x):
+    """Return -1 if x is negative, 1 if it is positive and 0 if it is zero."""
+    if x > 0:
+        return 1
+    if x < 0:
+        return -1
+    return 0
