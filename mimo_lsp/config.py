@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -116,6 +116,20 @@ class IndexSettings(BaseModel):
     search_wait_s: float = Field(20.0, ge=0)
 
 
+class MaxSettings(BaseModel):
+    """Max Mode: N candidates in isolated scratch trees, checked, a low-temperature judge picks one."""
+
+    model_config = ConfigDict(extra="forbid")
+    n: int = Field(0, ge=0, le=16)  # candidates per round; 0 or 1 = off (the long-horizon agent)
+    # first_pass: stop at the first candidate that passes every check; judge_all: make all N, then pick.
+    selection: Literal["first_pass", "judge_all"] = "first_pass"
+    rounds: int = Field(2, ge=1, le=5)  # another round when no candidate passes the checks
+    # function: the model rewrites one function in a code block (what a small model can do); agent: each
+    # candidate is a whole agent run; auto: function below 1B parameters (GGUF metadata), else agent.
+    format: Literal["auto", "function", "agent"] = "auto"
+    temperature: float = Field(0.8, ge=0.0, le=2.0)  # of the samples after the first (greedy) candidate
+
+
 class RoleSettings(BaseModel):
     """Per-role model overrides; a role left out uses [model]. Fields not given inherit from [model]."""
 
@@ -135,6 +149,7 @@ class Settings(BaseModel):
     checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
     safety: SafetySettings = Field(default_factory=SafetySettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
+    max: MaxSettings = Field(default_factory=MaxSettings)
 
 
 def user_config_path() -> Path:

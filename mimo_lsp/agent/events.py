@@ -73,6 +73,30 @@ class DoneEvent(TaskEvent):
     stats: dict[str, int] = Field(default_factory=dict)
 
 
+class CandidateEvent(TaskEvent):
+    """Max Mode: one candidate started, checked, done."""
+
+    kind: Literal["candidate"] = "candidate"
+    candidate_id: int
+    status: Literal["started", "checks", "done"]
+    outcome: str = ""  # done: passed | failed | no_change | error
+    checks_passed: bool = False
+    tokens: int = 0
+    diff: str = ""
+    detail: str = ""
+
+
+class PickEvent(TaskEvent):
+    """Max Mode: the candidate picked (None: no usable one), why, and how far the candidates agree."""
+
+    kind: Literal["pick"] = "pick"
+    candidate_id: int | None
+    reason: str
+    convergence: float
+    judged: bool = False
+    candidates: list[dict[str, Any]] = Field(default_factory=list)
+
+
 class EventSink(Protocol):
     def __call__(self, event: TaskEvent) -> None: ...
 

@@ -74,6 +74,8 @@ class TaskResult(BaseModel):
     rolled_back: list[str] = []
     # replans, retries, node_rejections, goal_rejections, failed_attempts, lessons, model_calls
     stats: dict[str, int] = {}
+    # Max Mode: {"candidates": [{"id", "outcome", "checks_passed", "tokens", "diff", ...}], "picked", "convergence"}
+    max: dict[str, Any] | None = None
 
 
 def new_task_id() -> str:
@@ -217,8 +219,17 @@ class AgentTask(CheckpointedActions):
             roles = {r: self.model.for_role(r) for r in ("planner", "executor", "judge")}
             if "summarizer" in self.model.roles:
                 roles["summarizer"] = self.model.for_role("summarizer")
-            self.orchestrator = Orchestrator(brief, self, roles, self.settings, self.memory, self.tokens, self.tools,
-                                             TaskControl(self.cancel_event, self.pause_event))
+            control = TaskControl(self.cancel_event, self.pause_event)
+            if self.settings.max.n > 1:
+                from mimo_lsp.maxmode.orchestrator import MaxModeOrchestrator
+
+                fmt = self.max_format()
+                self.orchestrator = MaxModeOrchestrator(  # type: ignore[assignment]
+                    brief, self, roles, self.settings, self.tokens, control, self.workspace, fmt, self.scratch_check,
+                    self.agent_candidate if fmt == "agent" else None)
+            else:
+                self.orchestrator = Orchestrator(brief, self, roles, self.settings, self.memory, self.tokens,
+                                                 self.tools, control)
             outcome, reason, check = self.orchestrator.run()
         except TaskCancelled:
             outcome, reason, check = "cancelled", "cancelled by the user", None
@@ -248,7 +259,7 @@ class AgentTask(CheckpointedActions):
         return TaskResult(task_id=self.task_id, outcome=outcome, reason=reason,
                           plan=[n.model_dump() for n in (self.plan.nodes if self.plan else [])], steps=self.steps_done,
                           checkpoints=self.checkpoints, diff=diff, check=check, rolled_back=self.rolled_back,
-                          stats=self.stats()), done
+                          stats=self.stats(), max=getattr(self.orchestrator, "report", None) or None), done
 
     def _open(self) -> None:
         persisted = self.journal.load_states()
@@ -289,6 +300,41 @@ class AgentTask(CheckpointedActions):
         self.audit.append("outcome", "check", {"results": [r.model_dump(exclude={"evidence"}) for r in results],
                                                "evidence_digest": digest(summarize_results(results)),
                                                "sandbox": self.sandbox.profile().kind})
+
+    # -- Max Mode --------------------------------------------------------------------------------
+    def max_format(self) -> str:
+        """`function` for small models (below 1B parameters, from the GGUF), else `agent` (max.format)."""
+        fmt = self.settings.max.format
+        if fmt != "auto":
+            return fmt
+        from mimo_lsp.maxmode.edit_format import is_small_model
+
+        count = getattr(self.live_model, "n_params", None)
+        return "function" if callable(count) and is_small_model(count()) else "agent"
+
+    def scratch_check(self, command: str, tree: Path) -> dict[str, Any]:
+        """A completion check in a candidate's scratch tree, sandboxed there (no network)."""
+        from mimo_lsp.agent.checks import run_check
+
+        return run_check(command, tree, self.settings.agent.check_timeout_s, self.cancel_event,
+                         Sandbox(tree, self.settings.safety.sandbox, network=False))
+
+    def agent_candidate(self, tree: Path, temperature: float) -> tuple[str, int]:
+        """One whole agent run in a scratch tree (Max Mode's agent format); its confirmations are the
+        task's (asked once for the task)."""
+        settings = self.settings.model_copy(deep=True)
+        settings.model.temperature, settings.max.n = temperature, 0
+        settings.memory.lessons = False
+        ports = TaskPorts(model=self.live_model, roles=self.ports.roles, confirm=self._confirm_once)
+        result = AgentTask(self.goal, tree, settings, lambda e: None, ports, criteria=self.criteria).run()
+        return f"{result.outcome}: {result.reason[:200]}", result.stats.get("tokens", 0)
+
+    def _confirm_once(self, request: dict[str, Any]) -> str | None:
+        key = (request.get("tool"), request.get("subject"))
+        answers = self.__dict__.setdefault("_answers", {})
+        if key not in answers:
+            answers[key] = self.confirm(request) if self.confirm is not None else None
+        return answers[key]
 
     def stats(self) -> dict[str, int]:
         out = dict(self.orchestrator.stats) if self.orchestrator is not None else {}

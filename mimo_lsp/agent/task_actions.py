@@ -20,7 +20,7 @@ from mimo_lsp.checkpoints.restore import change_diff, restore_files
 from mimo_lsp.checkpoints.tracker import FileChange, WorkspaceTracker
 from mimo_lsp.config import Settings
 from mimo_lsp.safety.audit import AuditTrail, digest
-from mimo_lsp.safety.policy import Policy
+from mimo_lsp.safety.policy import STRICTNESS, Policy
 from mimo_lsp.safety.sandbox import Sandbox
 from mimo_lsp.tools.actions import ToolContext, ToolResult
 from mimo_lsp.tools.registry import run_tool, write_targets
@@ -215,7 +215,12 @@ class CheckpointedActions:
         assert self.model is not None
         self.audit.append("decision", action.tool, {"step": step, "node": node_id, "args": args, "thought": thought,
                                                     "model_input_digest": self.model.last_input_digest}, flush=False)
-        decision = self.policy.decide(action.tool, subject)
+        if action.tool == "apply_files":  # a Max Mode pick: judged as a write of each of its files
+            decision = max((self.policy.decide("write_file", rel) for rel in args.get("files", {})),
+                           key=lambda d: STRICTNESS[d.verdict], default=self.policy.decide("write_file", ""))
+            subject = ", ".join(sorted(args.get("files", {})))
+        else:
+            decision = self.policy.decide(action.tool, subject)
         answer: str | None = None
         if decision.verdict == "ask":
             request = {"taskId": self.task_id, "tool": action.tool, "subject": subject, "reason": decision.reason,

@@ -77,6 +77,12 @@ class LlamaChatModel:
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    def n_params(self) -> int | None:
+        """Parameter count of the loaded GGUF (Max Mode picks the small-model edit format below 1B)."""
+        from mimo_lsp.maxmode.edit_format import model_param_count
+
+        return model_param_count(self._llm)
+
     def complete(
         self,
         messages: list[ChatMessage],

@@ -97,6 +97,9 @@ class CheckReport(Wire):
 
 
 class DoneStats(Wire):
+    candidates: int = 0  # Max Mode
+    rounds: int = 0
+    judged: int = 0
     replans: int = 0
     retries: int = 0
     node_rejections: int = 0
@@ -118,9 +121,46 @@ class DoneNotification(TaskNotification):
     stats: DoneStats = Field(default_factory=DoneStats)
 
 
+class CandidateNotification(TaskNotification):
+    """Max Mode: a candidate started, was checked, or is done."""
+
+    kind: Literal["candidate"] = "candidate"
+    candidate_id: int
+    status: Literal["started", "checks", "done"]
+    outcome: str = Field("", description="done: passed | failed | no_change | error")
+    checks_passed: bool = False
+    tokens: int = 0
+    diff: str = Field("", description="done: the candidate's change, unified diff")
+    detail: str = ""
+
+
+class CandidateSummary(Wire):
+    id: int
+    round: int
+    temperature: float
+    outcome: str
+    checks_passed: bool
+    tokens: int
+    seconds: float
+    summary: str
+    checks: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class PickNotification(TaskNotification):
+    """Max Mode: the candidate applied (null: none usable), why, and the candidates' convergence."""
+
+    kind: Literal["pick"] = "pick"
+    candidate_id: int | None
+    reason: str
+    convergence: float = Field(description="share of candidates whose change (whitespace ignored) equals the pick's")
+    judged: bool = False
+    candidates: list[CandidateSummary] = Field(default_factory=list)
+
+
 NOTIFICATIONS: dict[str, type[TaskNotification]] = {
     "plan": PlanNotification, "node": NodeNotification, "step": StepNotification,
     "checkpoint": CheckpointNotification, "token": TokenNotification, "done": DoneNotification,
+    "candidate": CandidateNotification, "pick": PickNotification,
 }
 
 

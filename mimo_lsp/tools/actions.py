@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal, Union
+from typing import Annotated, Any, Callable, Literal, Optional, Union
 
 from pydantic import BaseModel, Field
 
@@ -52,6 +52,17 @@ class RunCommand(BaseModel):
 class Finish(BaseModel):
     tool: Literal["finish"]
     summary: str
+
+
+class ApplyFiles(BaseModel):
+    """Max Mode's pick applied to the real tree: new contents (None: delete). Never offered to the model."""
+
+    tool: Literal["apply_files"]
+    files: dict[str, Optional[str]]
+    # sha256 of each file when the candidates were made (None: it did not exist): a file changed since
+    # (the user's edit) is never overwritten.
+    base: dict[str, Optional[str]] = {}
+    candidate: int = 0
 
 
 AgentAction = Annotated[

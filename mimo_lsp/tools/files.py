@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from mimo_lsp.fsutil import atomic_write
-from mimo_lsp.tools.actions import EditFile, ListFiles, ReadFile, SearchCode, ToolContext, ToolError, WriteFile
+from mimo_lsp.tools.actions import ApplyFiles, EditFile, ListFiles, ReadFile, SearchCode, ToolContext, ToolError, WriteFile
 from mimo_lsp.workspace import IgnoreRules, iter_files, resolve_inside
 
 
@@ -79,6 +79,25 @@ def write_file(a: WriteFile, ctx: ToolContext) -> str:
     atomic_write(path, data)
     _remember_write(path, data, ctx)
     return f"{'overwrote' if existed else 'created'} {a.path} ({len(a.content.splitlines())} lines)"
+
+
+def apply_files(a: ApplyFiles, ctx: ToolContext) -> str:
+    """All of a Max Mode pick or nothing: every target is checked before the first is written."""
+    paths = {rel: resolve_inside(ctx.workspace, rel) for rel in a.files}
+    for rel, path in paths.items():
+        _guard(path, ctx)
+        now = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        if rel in a.base and a.base[rel] != now:
+            raise ToolError(f"{rel} changed since the candidates were made; nothing was applied")
+    for rel, path in paths.items():
+        content = a.files[rel]
+        if content is None:
+            path.unlink(missing_ok=True)
+            continue
+        data = content.encode("utf-8")
+        atomic_write(path, data)
+        _remember_write(path, data, ctx)
+    return f"applied candidate {a.candidate}: {', '.join(sorted(a.files))}"
 
 
 def edit_file(a: EditFile, ctx: ToolContext) -> str:

@@ -17,6 +17,14 @@ def write_targets(action: BaseModel, workspace: Path) -> list[str] | None:
     tool = getattr(action, "tool")
     if tool == "run_command":
         return None
+    if tool == "apply_files":
+        out = []
+        for rel in getattr(action, "files"):
+            try:
+                out.append(resolve_inside(workspace, rel).relative_to(workspace.resolve()).as_posix())
+            except (PermissionError, ValueError, OSError):
+                pass  # the tool refuses it
+        return out
     if tool in ("write_file", "edit_file"):
         try:
             return [resolve_inside(workspace, getattr(action, "path")).relative_to(workspace.resolve()).as_posix()]
@@ -32,6 +40,7 @@ def run_tool(action: BaseModel, ctx: ToolContext) -> ToolResult:
         "search_code": files.search_code,
         "write_file": files.write_file,
         "edit_file": files.edit_file,
+        "apply_files": files.apply_files,
         "run_command": shell.run_command,
         "finish": lambda a, c: a.summary,
     }
