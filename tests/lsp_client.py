@@ -12,7 +12,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig
 from pytest_lsp.client import LanguageClient, make_test_lsp_client
 
-KINDS = ("plan", "node", "step", "checkpoint", "token", "done")
+KINDS = ("plan", "node", "step", "checkpoint", "token", "done", "candidate", "pick")
 SERVER_CMD = [sys.executable, "-m", "mimo_lsp.server"]
 
 

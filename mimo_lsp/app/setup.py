@@ -31,6 +31,7 @@ class TaskRequest:
     goal: str = ""
     criteria: GoalCriteria | None = None
     model: str | None = None  # explicit model spec (flag, command argument); beats every config layer
+    overrides: dict[str, Any] = field(default_factory=dict)  # this request's own explicit settings (max mode)
     task_id: str | None = None  # set: resume this task
 
 
@@ -101,7 +102,7 @@ class TaskAssembly:
             return PreparedTask(request, workspace, layered, resolved, resume=True, journal_row=row)
         if not request.goal.strip():
             raise ValueError("goal is empty")
-        overrides = self.overrides
+        overrides = {**self.overrides, **request.overrides}
         if request.model:
             overrides = {**overrides, "model": {**overrides.get("model", {}), "spec": request.model}}
         layered = load_settings(workspace, overrides)

@@ -8,7 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
-from mimo_lsp.agent.events import CheckpointEvent, DoneEvent, NodeEvent, PlanEvent, SequencedSink, StepEvent, TaskEvent
+from mimo_lsp.agent.events import (CandidateEvent, CheckpointEvent, DoneEvent, NodeEvent, PickEvent, PlanEvent,
+                                   SequencedSink, StepEvent, TaskEvent)
 from mimo_lsp.cli.common import USER_ERRORS, fail
 
 
@@ -45,6 +46,13 @@ class ConsoleReporter:
         elif isinstance(e, CheckpointEvent):
             if e.files:
                 c.print(f"  [blue]checkpoint {e.checkpoint_id}[/]: {', '.join(e.files)}")
+        elif isinstance(e, CandidateEvent):
+            if e.status == "done":
+                mark = "[green]checks pass[/]" if e.checks_passed else f"[red]{e.outcome}[/]"
+                c.print(f"  candidate {e.candidate_id}: {mark} ({e.tokens} tokens) {e.detail[:120]}")
+        elif isinstance(e, PickEvent):
+            c.print(f"[bold]picked candidate {e.candidate_id}[/] (convergence {e.convergence:.2f}"
+                    f"{', judged' if e.judged else ''}): {e.reason}")
         elif isinstance(e, DoneEvent):
             c.rule("[bold]diff")
             c.print(e.diff or "(no changes)", markup=False)
@@ -84,14 +92,14 @@ def criteria_from_args(args: argparse.Namespace):
     return GoalCriteria(commands=list(args.check), files=files, criterion=args.criterion)
 
 
-def _run(args: argparse.Namespace, request) -> int:
+def _run(args: argparse.Namespace, request, overrides: dict | None = None) -> int:
     from mimo_lsp.app.setup import TaskAssembly
     from mimo_lsp.index.service import IndexService
 
     reporter = ConsoleReporter(quiet=args.quiet, to_stderr=args.json)
     index = IndexService()
     try:
-        assembly = TaskAssembly(index=index, confirm=make_confirm(args, reporter.console),
+        assembly = TaskAssembly(overrides, index=index, confirm=make_confirm(args, reporter.console),
                                 on_untrusted=lambda report: print(report.message(), file=sys.stderr))
         prepared = assembly.prepare(request)
         sink = SequencedSink(request.task_id or "pending", reporter)
@@ -109,7 +117,11 @@ def _run(args: argparse.Namespace, request) -> int:
         print(result.model_dump_json(indent=2))
     elif args.json:
         keys = {"task_id", "outcome", "reason", "plan", "steps", "checkpoints", "diff", "check", "stats"}
-        print(json.dumps(result.model_dump(include=keys), indent=2))
+        out = result.model_dump(include=keys)
+        if result.max is not None:  # Max Mode: the verification interface's keys
+            out.update(candidates=result.max["candidates"], picked=result.max["picked"],
+                       convergence=result.max["convergence"], judged=result.max["judged"])
+        print(json.dumps(out, indent=2))
     elif result.rolled_back:
         reporter.console.print(f"rolled back the interrupted step's changes to: {', '.join(result.rolled_back)}")
     return 0 if result.outcome in ("verified", "unverified") else 1
@@ -118,8 +130,11 @@ def _run(args: argparse.Namespace, request) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from mimo_lsp.app.setup import TaskRequest
 
+    overrides: dict = {}
+    if args.max is not None:
+        overrides["max"] = {"n": args.max, **({"selection": args.max_select} if args.max_select else {})}
     return _run(args, TaskRequest(workspace=Path(args.workspace), goal=args.goal, criteria=criteria_from_args(args),
-                                  model=args.model))
+                                  model=args.model), overrides)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -138,6 +153,9 @@ def register(sub: argparse._SubParsersAction, command) -> None:
                      help="completion file predicate: PATH must exist (and contain TEXT); repeatable")
     run.add_argument("--criterion", help="natural-language completion criterion, judged by the judge model")
     run.add_argument("--model", help="GGUF path, manifest name, or scripted:FILE.json")
+    run.add_argument("--max", type=int, metavar="N", help="Max Mode: N candidates in scratch trees, checked, one picked")
+    run.add_argument("--max-select", choices=["first_pass", "judge_all"],
+                     help="stop at the first candidate that passes every check (default), or make all N and judge")
     run.add_argument("--json", action="store_true", help="print one JSON object at the end")
     run.add_argument("--quiet", "-q", action="store_true")
     run.add_argument("--yes", "-y", action="store_true", help="answer yes when the policy asks (deny stays deny)")

@@ -31,12 +31,19 @@ class CriteriaParams(Wire):
     criterion: str | None = Field(None, description="natural-language criterion for the judge model")
 
 
+class MaxModeParams(Wire):
+    n: int = Field(5, ge=2, le=16, description="candidates per round")
+    selection: Literal["first_pass", "judge_all"] | None = None
+    format: Literal["auto", "function", "agent"] | None = None
+
+
 class TaskStartParams(Wire):
     goal: str = Field(min_length=1, max_length=20000)
     workspace: str | None = Field(None, description="absolute path; default: the first workspace folder")
     check: str | None = Field(None, description="acceptance command that must exit 0, e.g. 'pytest -q'")
     criteria: CriteriaParams | None = Field(None, description="completion criteria (in addition to `check`)")
     model: str | None = Field(None, description="GGUF path, manifest name or scripted:FILE.json")
+    max_mode: MaxModeParams | None = Field(None, description="run as Max Mode: N checked candidates, one picked")
 
 
 class TaskStartResult(Wire):

@@ -11,11 +11,12 @@ import asyncio
 import logging
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Generator
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import from_fs_path, to_fs_path
 
 from mimo_lsp import __version__, protocol as P
@@ -27,9 +28,20 @@ log = logging.getLogger("mimo_lsp.server")
 CONFIRM_ANSWERS = {"Yes": "yes", "No": "no", "Always": "always", "Never": "never"}
 
 
+class MimoProtocol(LanguageServerProtocol):
+    """pygls' protocol, plus `capabilities.experimental.mimo` in the initialize result: what this server
+    offers beyond LSP (Max Mode), so that clients show only what works."""
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:
+        result = yield from super().lsp_initialize(params)
+        result.capabilities.experimental = {"mimo": {"maxMode": True, "review": True, "trust": True}}
+        return result
+
+
 class MimoServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("mimo-lsp", __version__)
+        super().__init__("mimo-lsp", __version__, protocol_cls=MimoProtocol)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.init_options: dict[str, Any] = {}
         self.raw_options: Any = None

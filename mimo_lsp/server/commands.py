@@ -42,7 +42,9 @@ def criteria_of(params: P.TaskStartParams) -> GoalCriteria:
 
 # -- tasks ----------------------------------------------------------------------------------------
 def task_start(ctx: ServerContext, p: P.TaskStartParams) -> P.TaskStartResult:
-    request = TaskRequest(workspace=_workspace(ctx, p.workspace), goal=p.goal, criteria=criteria_of(p), model=p.model)
+    max_mode = p.max_mode.model_dump(exclude_none=True) if p.max_mode else {}
+    request = TaskRequest(workspace=_workspace(ctx, p.workspace), goal=p.goal, criteria=criteria_of(p), model=p.model,
+                          overrides={"max": max_mode} if max_mode else {})
     task_id, model_name = ctx.backend.tasks.start(request)
     ctx.begin_progress(task_id, p.goal)
     return P.TaskStartResult(task_id=task_id, model=model_name)
