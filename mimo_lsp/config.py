@@ -120,7 +120,7 @@ class MaxSettings(BaseModel):
     """Max Mode: N candidates in isolated scratch trees, checked, a low-temperature judge picks one."""
 
     model_config = ConfigDict(extra="forbid")
-    n: int = Field(0, ge=0, le=16)  # candidates per round; 0 or 1 = off (the long-horizon agent)
+    n: int = Field(0, ge=0, le=16)  # candidates per round; 0 = off (the long-horizon agent)
     # first_pass: stop at the first candidate that passes every check; judge_all: make all N, then pick.
     selection: Literal["first_pass", "judge_all"] = "first_pass"
     rounds: int = Field(2, ge=1, le=5)  # another round when no candidate passes the checks

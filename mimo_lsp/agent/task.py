@@ -220,7 +220,7 @@ class AgentTask(CheckpointedActions):
             if "summarizer" in self.model.roles:
                 roles["summarizer"] = self.model.for_role("summarizer")
             control = TaskControl(self.cancel_event, self.pause_event)
-            if self.settings.max.n > 1:
+            if self.settings.max.n >= 1:
                 from mimo_lsp.maxmode.orchestrator import MaxModeOrchestrator
 
                 fmt = self.max_format()

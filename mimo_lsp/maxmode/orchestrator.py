@@ -53,7 +53,7 @@ class MaxModeOrchestrator:
         self.bases: dict[str, str] = {}  # rel -> sha256 of the content the first candidate started from
 
     def run(self) -> tuple[Outcome, str, dict[str, Any] | None]:
-        n = max(2, self.m.n)
+        n = max(1, self.m.n)
         node = PlanNode(id=NODE, title=f"Max Mode: up to {n * self.m.rounds} candidates ({self.fmt})",
                         expected_output="the best checked candidate applied", depends_on=[])
         self.plan = Plan(nodes=[node])

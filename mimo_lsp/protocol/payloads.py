@@ -32,7 +32,7 @@ class CriteriaParams(Wire):
 
 
 class MaxModeParams(Wire):
-    n: int = Field(5, ge=2, le=16, description="candidates per round")
+    n: int = Field(5, ge=1, le=16, description="candidates per round")
     selection: Literal["first_pass", "judge_all"] | None = None
     format: Literal["auto", "function", "agent"] | None = None
 

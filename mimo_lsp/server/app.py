@@ -45,6 +45,7 @@ class MimoServer(LanguageServer):
         self.loop: asyncio.AbstractEventLoop | None = None
         self.init_options: dict[str, Any] = {}
         self.raw_options: Any = None
+        self.own_review = False
         self.settings_overrides: dict[str, Any] | None = None  # parsed from raw_options
         self._backend: Backend | None = None
         self._task_progress: Any = None
@@ -53,7 +54,12 @@ class MimoServer(LanguageServer):
         """initializationOptions -> the explicit settings layer; returns what could not be used (not fatal)."""
         from mimo_lsp.config import overrides_from_client
 
-        self.settings_overrides, problems = overrides_from_client(self.raw_options)
+        raw = dict(self.raw_options) if isinstance(self.raw_options, dict) else self.raw_options
+        editor = raw.pop("editor", None) if isinstance(raw, dict) else None
+        # {"editor": {"ownReview": true}}: the client draws review itself (the VS Code extension), so the
+        # server's review lenses and hints would show twice there.
+        self.own_review = bool(isinstance(editor, dict) and editor.get("ownReview"))
+        self.settings_overrides, problems = overrides_from_client(raw)
         for problem in problems:
             log.warning("initializationOptions: %s", problem)
         return problems

@@ -53,7 +53,7 @@ def _line_range(line: int) -> types.Range:
 def code_lenses(ls: Any, uri: str) -> list[types.CodeLens]:
     from mimo_lsp.app.review import lens_actions
 
-    doc = _review(ls, uri)
+    doc = None if getattr(ls, "own_review", False) else _review(ls, uri)
     return [] if doc is None else [types.CodeLens(range=_line_range(a.line), command=_command(a))
                                    for a in lens_actions(doc)]
 
@@ -88,7 +88,7 @@ def code_actions(ls: Any, params: types.CodeActionParams) -> list[types.CodeActi
 def _notes(ls: Any, uri: str) -> list[tuple[int, str]]:
     from mimo_lsp.app.review import replaced_notes
 
-    doc = _review(ls, uri)
+    doc = None if getattr(ls, "own_review", False) else _review(ls, uri)
     return [] if doc is None else replaced_notes(doc)
 
 

@@ -86,12 +86,6 @@ export class MimoClient implements vscode.Disposable {
       documentSelector: [{ scheme: 'file' }],
       outputChannel: this.output,
       initializationOptions: initializationOptions(settings),
-      // The server offers review lenses and inlay hints to every LSP client; this extension draws its own
-      // (inline decorations, hunk list, lenses bound to them), so it shows only those.
-      middleware: {
-        provideCodeLenses: () => [],
-        provideInlayHints: () => [],
-      },
       initializationFailedHandler: (e) => {
         this.output.appendLine(`initialize failed: ${String(e)}`);
         return false;

@@ -33,7 +33,8 @@ export function policyRules(mode: string | undefined): Rule[] {
 }
 
 export function initializationOptions(s: MimoSettings): Record<string, unknown> {
-  const opts: Record<string, unknown> = {};
+  // This extension draws its own inline review: the server's review lenses and hints would show twice.
+  const opts: Record<string, unknown> = { editor: { ownReview: true } };
   const model: Record<string, unknown> = {};
   if (s.model) model.spec = s.model;
   if (typeof s.gpuLayers === 'number') model.n_gpu_layers = s.gpuLayers;

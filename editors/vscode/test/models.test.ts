@@ -96,8 +96,9 @@ test('settings: launch command, initializationOptions, how-to-fix message', () =
   assert.deepEqual(launchCommand({}), { command: 'python3', args: ['-m', 'mimo_lsp.server'] });
   assert.deepEqual(launchCommand({ pythonPath: '/v/bin/python' }), { command: '/v/bin/python', args: ['-m', 'mimo_lsp.server'] });
   assert.deepEqual(launchCommand({ pythonPath: 'x', serverCommand: ['mimo-lsp', '--stdio'] }), { command: 'mimo-lsp', args: ['--stdio'] });
-  assert.deepEqual(initializationOptions({}), {});
+  assert.deepEqual(initializationOptions({}), { editor: { ownReview: true } });
   assert.deepEqual(initializationOptions({ model: 'scripted:/r.json', gpuLayers: 0, policyMode: 'readOnly' }), {
+    editor: { ownReview: true },
     model: { spec: 'scripted:/r.json', n_gpu_layers: 0 },
     safety: { rules: ['write_file', 'edit_file', 'run_command'].map((tool) => ({ tool, action: 'deny', reason: 'mimo.policyMode readOnly' })) },
   });
