@@ -162,3 +162,14 @@ async def test_clients_without_inlay_hints_get_hint_diagnostics(calc_workspace: 
         assert all(d.severity == types.DiagnosticSeverity.Hint and d.source == "mimo" for d in diags)
     finally:
         await stop_client(lsp)
+
+
+async def test_a_client_that_draws_its_own_review_gets_no_duplicate_lenses(calc_workspace: Path, tmp_path: Path):
+    lsp = await start_client(calc_workspace, caps=CAPS, init_options={"editor": {"ownReview": True}})
+    try:
+        await _finished_two_hunk_task(lsp, calc_workspace, tmp_path)
+        uri = _open(lsp, calc_workspace / "calc.py")
+        assert await _lenses(lsp, uri) == []
+        assert not [m.message for m in lsp.client.messages if "ignored" in m.message], "editor is not a setting"
+    finally:
+        await stop_client(lsp)

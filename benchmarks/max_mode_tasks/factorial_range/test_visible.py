@@ -1,0 +1,5 @@
+from mathfn import factorial
+
+
+def test_factorial_5():
+    assert factorial(5) == 120

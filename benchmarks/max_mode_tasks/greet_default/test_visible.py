@@ -1,0 +1,5 @@
+from greetings import greet
+
+
+def test_default_greeting():
+    assert greet("Ann") == "Hello, Ann!"

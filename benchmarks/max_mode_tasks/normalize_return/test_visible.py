@@ -1,0 +1,5 @@
+from words import normalize
+
+
+def test_normalize():
+    assert normalize(" Apple ") == "apple"

@@ -1,0 +1,5 @@
+from ratio import percent
+
+
+def test_percent():
+    assert percent(3, 4) == 75

@@ -1,0 +1,5 @@
+from mathx import power
+
+
+def test_power():
+    assert power(2, 3) == 8
