@@ -107,3 +107,24 @@ def test_cli_main_job_json_on_shipped_model(capped: Path):
     assert set(result) >= {"task_id", "outcome", "plan", "steps", "checkpoints", "diff"}
     assert result["outcome"] in ("verified", "failed")
     assert proc.returncode == (0 if result["outcome"] == "verified" else 1)
+
+
+def test_max_mode_on_the_shipped_model(calc_workspace: Path):
+    """The small-model format is chosen from the GGUF's parameter count; every candidate is checked in its
+    own scratch tree; the outcome is whatever the checks say (the greedy fix passed when measured)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "mimo_lsp.cli", "run", "--workspace", str(calc_workspace), "--json", "--quiet",
+         "--max", "3", "--max-select", "judge_all", "--check", python_check(),
+         "Fix the add function in calc.py so that the tests pass"],
+        capture_output=True, text=True, timeout=600,
+    )
+    result = json.loads(proc.stdout)
+    assert len(result["candidates"]) == 3 and 0 <= result["convergence"] <= 1
+    assert all({"id", "outcome", "checks_passed", "tokens", "diff"} <= set(c) for c in result["candidates"])
+    assert all(c["tokens"] > 0 for c in result["candidates"]), "each candidate is a real model call"
+    assert result["outcome"] in ("verified", "failed")
+    if result["outcome"] == "verified":
+        assert "return a + b" in (calc_workspace / "calc.py").read_text()
+        assert result["picked"] in [c["id"] for c in result["candidates"] if c["checks_passed"]]
+    else:
+        assert "return a - b" in (calc_workspace / "calc.py").read_text() or result["check"]["exitCode"] != 0
