@@ -2,6 +2,6 @@ from bank import Account
 
 
 def test_withdraw_decreases_balance():
-    acc = Account("ann", 100)
-    acc.withdraw(30)
-    assert acc.balance == 70
+    acc = Account("sam", 50)
+    acc.withdraw(20)
+    assert acc.balance == 30

@@ -10,6 +10,7 @@ import {
   Commands,
   TASK_INTERRUPTED,
   type DoneEvent,
+  type PickEvent,
   type IndexStatus,
   type SearchHit,
   type TaskInfo,
@@ -59,6 +60,13 @@ export class MimoCommands {
     this.state = applyEvent(this.state, method, params);
     if (this.state.taskId !== before && this.state.taskId) void this.memento.update(CURRENT_TASK_KEY, this.state.taskId);
     this.render();
+    if (method === 'mimo/task/pick' && !replayed && (params as PickEvent).taskId === this.state.taskId) {
+      const p = params as PickEvent;
+      const passing = p.candidates.filter((c) => c.checksPassed).length;
+      this.client.output.appendLine(`Max Mode: picked ${p.candidateId ?? 'none'} of ${p.candidates.length} (${passing} passed their checks, convergence ${p.convergence}): ${p.reason}`);
+      void vscode.window.showInformationMessage(
+        `MiMo Max Mode: candidate ${p.candidateId ?? 'none'} of ${p.candidates.length} (${passing} passed the checks; convergence ${Math.round(p.convergence * 100)}%)`);
+    }
     if (method === 'mimo/task/done' && (params as DoneEvent).taskId === this.state.taskId) {
       void this.inline.refresh(this.state.taskId).catch((e) => this.client.output.appendLine(`review refresh failed: ${String(e)}`));
       if (replayed) return;
@@ -254,7 +262,7 @@ export class MimoCommands {
     if (check.trim()) params.check = check.trim();
     const model = readSettings().model;
     if (model) params.model = model;
-    if (maxMode) params.maxMode = true;
+    if (maxMode) params.maxMode = { n: 5 };
     const ws = workspacePath();
     if (ws) params.workspace = ws;
     const r = await this.client.execute<TaskStartResult>(Commands.taskStart, params);

@@ -7,6 +7,8 @@ export const Notifications = {
   checkpoint: 'mimo/task/checkpoint',
   token: 'mimo/task/token',
   done: 'mimo/task/done',
+  candidate: 'mimo/task/candidate',
+  pick: 'mimo/task/pick',
 } as const;
 
 export const Commands = {
@@ -113,7 +115,16 @@ export interface TaskStartParams {
   check?: string;
   model?: string;
   /** Only sent when the server advertises Max Mode (capabilities.experimental.mimo.maxMode). */
-  maxMode?: boolean;
+  maxMode?: { n: number; selection?: 'first_pass' | 'judge_all' };
+}
+
+/** Max Mode: the candidate applied (null: none usable), why, and how far the candidates agreed. */
+export interface PickEvent extends TaskEvent {
+  candidateId: number | null;
+  reason: string;
+  convergence: number;
+  judged: boolean;
+  candidates: { id: number; outcome: string; checksPassed: boolean; tokens: number; summary: string }[];
 }
 
 export interface TaskStartResult {

@@ -136,8 +136,9 @@ test('invalid params come back as -32602 naming the field', async () => {
   await assert.rejects(server.exec(Commands.taskStart, {}), (e: any) => e.code === -32602 && /goal/.test(e.message));
 });
 
-test('the server does not advertise Max Mode, so the palette hides Start Task (Max Mode)', () => {
-  assert.notEqual(server.init.capabilities?.experimental?.mimo?.maxMode, true);
+test('the server advertises Max Mode, so the palette shows Start Task (Max Mode); its params are accepted', async () => {
+  assert.equal(server.init.capabilities?.experimental?.mimo?.maxMode, true);
+  await assert.rejects(server.exec(Commands.taskStart, { goal: 'x', maxMode: { n: 0 } }), (e: any) => e.code === -32602 && /maxMode/.test(e.message));
 });
 
 test('scripted task fixes calc.add; review.get shows one hunk; reject reverts it', async () => {
