@@ -19,10 +19,10 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path, to_fs_path
 
-from mimo_lsp.protocol import payloads as W
 from mimo_lsp.server.context import ServerContext
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pydantic payloads load with the first command, not at start-up
+    from mimo_lsp.protocol import payloads as W
     from mimo_lsp.index.service import IndexService
 
 log = logging.getLogger("mimo_lsp.server.index")
@@ -58,6 +58,7 @@ def _start(ctx: ServerContext, workspace: Path):
 def index_search(ctx: ServerContext, p: W.IndexSearchParams) -> W.IndexSearchResult:
     """Hybrid search (blocking: runs off the event loop)."""
     from mimo_lsp.index.hybrid import SearchFilters
+    from mimo_lsp.protocol import payloads as W
 
     workspace = _workspace(ctx, p.workspace)
     worker = _start(ctx, workspace)
@@ -72,6 +73,8 @@ def index_search(ctx: ServerContext, p: W.IndexSearchParams) -> W.IndexSearchRes
 
 
 def index_status(ctx: ServerContext, p: W.IndexStatusParams) -> W.IndexStatusResult:
+    from mimo_lsp.protocol import payloads as W
+
     workspace = _workspace(ctx, p.workspace)
     worker = _start(ctx, workspace)
     index = _service(ctx).index_for(workspace)
@@ -124,8 +127,15 @@ def _buffer_target(ls: ServerContext, uri: str) -> tuple[Any, str] | None:
     return index, rel
 
 
-def on_initialized(ls: ServerContext) -> None:
-    if ls.backend.index_settings.auto_start:
+def on_initialized(ls: Any) -> None:
+    """Start indexing now only when the settings say so (reading them loads no index, model or torch)."""
+    from mimo_lsp.config import load_settings
+
+    try:
+        auto = load_settings(ls.default_workspace(), ls.settings_overrides).settings.index.auto_start
+    except Exception:  # no folder open, or a broken config (reported when a command needs it)
+        return
+    if auto:
         try:
             _start(ls, ls.default_workspace())
         except Exception:

@@ -9,6 +9,7 @@ import typing
 import pytest
 
 from mimo_lsp.agent.events import CheckpointEvent, DoneEvent, NodeEvent, PlanEvent, StepEvent, TokenEvent
+from mimo_lsp.protocol import payloads
 from mimo_lsp.protocol.catalog import COMMAND_TYPES
 from mimo_lsp.protocol.notifications import to_wire
 from mimo_lsp.protocol.schema import SCHEMA_PATH, render
@@ -24,7 +25,8 @@ def test_every_handler_returns_the_catalogued_result():
     for name, cmd in COMMANDS.items():
         params, result = COMMAND_TYPES[name]
         assert cmd.params is params, name
-        assert typing.get_type_hints(cmd.handler)["return"] is result, name
+        hints = typing.get_type_hints(cmd.handler, globalns={**cmd.handler.__globals__, "W": payloads})
+        assert hints["return"] is result, name
 
 
 def test_notifications_are_camel_case_and_complete():
