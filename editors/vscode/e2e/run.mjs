@@ -12,8 +12,8 @@
 //     proposed lines highlighted; the "Reject" lens of the first hunk (one line made three) reverts it on
 //     disk, the "Accept" lens of the next keeps it, the file-level "Reject File" lens reverts the rest;
 //  3. the hunk list (F1 -> "MiMo: Review Changes (Hunk List)") accepts notes.md;
-//  4. "MiMo: Show Audit Trail" shows the verified chain; "Start Task (Max Mode)" is not in the palette
-//     (the server does not advertise it); "MiMo: Search Codebase" lists hits, opens the picked one, and
+//  4. "MiMo: Show Audit Trail" shows the verified chain; "Start Task (Max Mode)" is in the palette
+//     (the server advertises it in capabilities.experimental.mimo.maxMode); "MiMo: Search Codebase" lists hits, opens the picked one, and
 //     the status bar's tooltip shows the index state from mimo.index.status;
 //  5. Checkpoints view: right-click checkpoint #1 (the read, before any edit) -> Restore -> files: calc.py
 //     is the original again and notes.md is gone;
@@ -371,7 +371,7 @@ try {
   if (!fs.existsSync(notes)) throw new Error('notes.md was accepted but is gone');
   await clearToasts();
 
-  // --- 4. Audit trail; Max Mode not offered -----------------------------------------------------------
+  // --- 4. Audit trail; Max Mode offered (advertised by the server) -------------------------------------
   log('F1 -> MiMo: Show Audit Trail');
   await runCommand('MiMo: Show Audit Trail');
   await page.locator('.monaco-editor .view-lines', { hasText: 'chain verified' }).first().waitFor({ state: 'visible', timeout: 15_000 });
@@ -382,7 +382,7 @@ try {
   await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'MiMo: Start Task' }).first().waitFor({ state: 'visible', timeout: 15_000 });
   const maxRows = await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Max Mode' }).count();
   log(`palette rows for "Start Task (Max Mode)": ${maxRows}`);
-  if (maxRows !== 0) throw new Error('Start Task (Max Mode) is offered although the server does not advertise it');
+  if (maxRows !== 1) throw new Error('Start Task (Max Mode) is not offered although the server advertises it');
   await page.keyboard.press('Escape');
 
   // --- 4b. Search Codebase: the hits quick pick opens the file; the status bar shows the index state ----
