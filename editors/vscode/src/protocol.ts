@@ -104,7 +104,7 @@ export interface DoneEvent extends TaskEvent {
   outcome: Outcome;
   reason?: string;
   diff?: string;
-  check?: { command: string; passed: boolean; exitCode: number | null; killed: boolean; output: string; seconds: number } | null;
+  check?: { command: string | null; passed: boolean; exitCode: number | null; output: string; results?: { check: string; passed: boolean; evidence?: string; exitCode?: number | null }[] } | null;
   steps?: number;
   checkpoints?: number;
 }
