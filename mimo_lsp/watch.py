@@ -25,6 +25,15 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+
+def _not_stop_race(record: logging.LogRecord) -> bool:
+    """watchdog's inotify emitter logs an ERROR when its thread is stopped while a read is in flight: a
+    harmless race of every stop (nothing is lost: the observer is going away), noise in editors' consoles."""
+    return "called when the thread is inactive" not in record.getMessage()
+
+
+logging.getLogger("watchdog.observers.inotify").addFilter(_not_stop_race)
+
 # Access without change: nobody watching a workspace wants these.
 IGNORED_KINDS = frozenset({"opened", "closed_no_write"})
 
