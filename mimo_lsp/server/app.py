@@ -201,8 +201,23 @@ class MimoServer(LanguageServer):
         raise JsonRpcInvalidParams("no workspace: pass 'workspace' or open a folder")
 
 
+class _UserErrorsAreNotTracebacks(logging.Filter):
+    """pygls logs every request error with a traceback at ERROR; a user's bad request (unknown task id,
+    invalid params: answered with -32602 and its message) is one INFO line, not a crash report."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, JsonRpcInvalidParams):
+            record.exc_info, record.exc_text = None, None
+            record.msg, record.args = "request refused: %s", (exc,)
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+        return True
+
+
 def create_server() -> MimoServer:
     server = MimoServer()
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(_UserErrorsAreNotTracebacks())
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: MimoServer, params: types.InitializeParams) -> None:

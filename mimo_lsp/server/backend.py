@@ -38,7 +38,7 @@ class Backend:
         try:
             return self.services.settings(self._default_workspace()).index
         except Exception as exc:  # no folder open, or its config is broken: say so, use defaults
-            log.warning("index settings: using the defaults (%s)", exc)
+            log.info("index settings: using the defaults (%s)", exc)
             return IndexSettings()
 
     def _untrusted(self, report: TrustReport) -> None:
