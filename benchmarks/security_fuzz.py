@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import os
 import sys
 import time
 from dataclasses import asdict
@@ -38,10 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--probe-timeout", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=0, help="hypothesis seed of the first round (default 0)")
     ap.add_argument("--json", metavar="OUT", help="write the numbers here")
+    ap.add_argument("--transport", choices=["stdio", "tcp"], default="stdio",
+                    help="talk to the server over stdio (default) or `mimo-lsp --tcp 127.0.0.1:PORT`")
     ap.add_argument("--baseline", action="store_true",
                     help="fuzz the server on pygls' own read loop (server.start_io, no hardening) for comparison")
     args = ap.parse_args(argv)
 
+    if args.transport == "tcp":
+        os.environ["MIMO_TEST_TRANSPORT"] = "tcp"  # tests/security/harness.RawServer connects over TCP
     target = FuzzTarget(probe_timeout=args.probe_timeout, cmd=[sys.executable, "-c", BASELINE] if args.baseline else None)
     rounds = 0
     while target.stats.messages < args.messages:
