@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from mimo_lsp.maxmode.edit_format import FORMATS, EditFormatError, Target, find_target  # noqa: E402
+from mimo_lsp.maxmode.edit_format import FORMATS, EditFormatError, Target, find_target
 
 DEFAULT_TASKS = REPO / "benchmarks" / "max_mode_tasks"
 
@@ -224,8 +224,8 @@ def summarize(fmt_name: str, tasks: list[Task], cands: list[Candidate]) -> Forma
 
 
 def table(summaries: list[FormatSummary], n: int) -> str:
-    rows = [f"| format | greedy solved | pass@{n} (>=1 of {n} samples passes the check) | greedy or a sample | "
-            "samples passing | tokens / candidate | s / candidate | outcomes (all candidates) |",
+    rows = [(f"| format | greedy solved | pass@{n} (>=1 of {n} samples passes the check) | greedy or a sample | "
+             "samples passing | tokens / candidate | s / candidate | outcomes (all candidates) |"),
             "|---|---|---|---|---|---|---|---|"]
     for s in summaries:
         out = ", ".join(f"{k} {v}" for k, v in sorted(s.outcomes.items(), key=lambda kv: -kv[1]))
@@ -241,8 +241,8 @@ def mixed(cands: list[Candidate], fa: str, fb: str, tasks: list[Task], n: int) -
     a, b, a, ... (the same candidate budget as one format's greedy + n samples)."""
     solved = 0
     for t in tasks:
-        def pick(f: str, mode: str) -> list[Candidate]:
-            return [c for c in cands if c.format == f and c.task == t.name and c.mode == mode]
+        def pick(f: str, mode: str, task: str = t.name) -> list[Candidate]:
+            return [c for c in cands if c.format == f and c.task == task and c.mode == mode]
         pool = pick(fa, "greedy") + pick(fb, "greedy")
         sa, sb = pick(fa, "sample"), pick(fb, "sample")
         alternating = [c for pair in zip(sa, sb) for c in pair]
