@@ -23,8 +23,9 @@ import ast
 import re
 import textwrap
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 Message = dict[str, str]
 
