@@ -122,8 +122,13 @@ class TaskAssembly:
 
         roles: dict[str, ChatModel] = {}
         if model is None:
-            model, _ = open_model(prepared.layered)
-            roles = open_role_models(prepared.layered)
+            layered = prepared.layered
+            if layered.settings.max.n >= 1:  # Max Mode candidates copy code: their own repetition penalty
+                settings = layered.settings.model_copy(deep=True)
+                settings.model.repeat_penalty = settings.max.repeat_penalty
+                layered = layered.model_copy(update={"settings": settings})
+            model, _ = open_model(layered)
+            roles = open_role_models(layered)
         search, context = None, None
         if self.index is not None:
             from mimo_lsp.index.context import context_for
