@@ -155,7 +155,10 @@ class OpenAIChatModel:
             else:  # no server-side constraint: say it in the prompt; the caller validates and re-asks
                 note = ("Reply with one JSON object, and nothing else, that matches this JSON schema:\n"
                         + json.dumps(schema, separators=(",", ":")))
-                msgs = msgs + [{"role": "system", "content": note}]
+                if msgs and msgs[0]["role"] == "system":  # chat templates want one system message, first
+                    msgs[0] = {"role": "system", "content": f"{msgs[0]['content']}\n\n{note}"}
+                else:
+                    msgs.insert(0, {"role": "system", "content": note})
         if stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
