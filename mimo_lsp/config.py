@@ -27,8 +27,12 @@ class ConfigError(ValueError):
 
 class ModelSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    # GGUF path, manifest name, or "scripted:FILE.json"; None = shipped default.
+    # GGUF path, manifest name, "openai:http://HOST:PORT/v1#MODEL" (an OpenAI-compatible server) or
+    # "scripted:FILE.json"; None = shipped default.
     spec: str | None = None
+    # The environment variable holding the API key of an OpenAI-compatible server (the key itself is never
+    # written into any config).
+    api_key_env: str | None = None
     n_ctx: int = Field(4096, ge=256)
     # -1 = offload every layer when the llama.cpp build supports a GPU; 0 = CPU only.
     n_gpu_layers: int = -1

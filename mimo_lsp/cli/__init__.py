@@ -7,7 +7,7 @@ import argparse
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mimo_lsp.cli import agent, index, run, workspace
+    from mimo_lsp.cli import agent, index, models, run, workspace
 
     ap = argparse.ArgumentParser(prog="mimo", description="mimo coding agent, headless")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     index.register(sub)
     workspace.register(sub, command)
     agent.register(sub)
+    models.register(sub)
     return ap
 
 

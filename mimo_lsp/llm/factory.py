@@ -9,13 +9,19 @@ from mimo_lsp.llm.port import ChatModel
 
 def _open(settings: ModelSettings, source: str) -> tuple[ChatModel, ResolvedModel]:
     resolved = resolve_model(settings.spec, source=source)
+    if resolved.kind == "openai":
+        from mimo_lsp.llm.openai_compat import OpenAIChatModel
+
+        assert settings.spec is not None
+        model = OpenAIChatModel.open(settings.spec, settings, source)
+        return model, resolved.model_copy(update={"name": model.name})
     if resolved.kind == "scripted":
         from mimo_lsp.llm.scripted import ScriptedChatModel
 
-        return ScriptedChatModel.from_file(resolved.path), resolved
+        return ScriptedChatModel.from_file(resolved.file), resolved
     from mimo_lsp.llm.llama import LlamaChatModel
 
-    return LlamaChatModel.shared(resolved.path, settings), resolved
+    return LlamaChatModel.shared(resolved.file, settings), resolved
 
 
 def open_model(layered: LayeredSettings) -> tuple[ChatModel, ResolvedModel]:

