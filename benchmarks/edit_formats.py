@@ -49,7 +49,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from mimo_lsp.maxmode.edit_format import FORMATS, EditFormatError, Target, find_target
+from mimo_lsp.maxmode.edit_format import FORMATS, EditFormatError, Target, find_target  # noqa: E402
 
 DEFAULT_TASKS = REPO / "benchmarks" / "max_mode_tasks"
 

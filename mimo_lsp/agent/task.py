@@ -35,7 +35,7 @@ from mimo_lsp.checkpoints.locks import TaskBusy, TaskLock
 from mimo_lsp.checkpoints.restore import diff_between
 from mimo_lsp.checkpoints.tracker import WorkspaceTracker
 from mimo_lsp.config import Settings
-from mimo_lsp.llm.port import ChatModel, ModelError
+from mimo_lsp.llm.port import ChatModel, ModelError, ModelUnavailable
 from mimo_lsp.safety.audit import AuditTrail, audit_path, digest
 from mimo_lsp.safety.policy import Policy
 from mimo_lsp.safety.sandbox import Sandbox
@@ -147,7 +147,7 @@ class AgentTask(CheckpointedActions):
         self.last_action_id = 0  # the latest checkpoint of this task (0 = task start)
         self.rolled_back: list[str] = []
         self.plan: Plan | None = None
-        self.orchestrator: Orchestrator | None = None
+        self.orchestrator: Any = None  # Orchestrator, or MaxModeOrchestrator in Max Mode
         self.status = "created"
         self._states_saved_after_capture = False
         self.diff_error: str | None = None
@@ -220,23 +220,28 @@ class AgentTask(CheckpointedActions):
             if "summarizer" in self.model.roles:
                 roles["summarizer"] = self.model.for_role("summarizer")
             control = TaskControl(self.cancel_event, self.pause_event)
+            orchestrator: Any
             if self.settings.max.n >= 1:
                 from mimo_lsp.maxmode.orchestrator import MaxModeOrchestrator
 
                 fmt = self.max_format()
-                self.orchestrator = MaxModeOrchestrator(  # type: ignore[assignment]
+                orchestrator = MaxModeOrchestrator(
                     brief, self, roles, self.settings, self.tokens, control, self.workspace, fmt, self.scratch_check,
                     self.agent_candidate if fmt == "agent" else None)
             else:
-                self.orchestrator = Orchestrator(brief, self, roles, self.settings, self.memory, self.tokens,
-                                                 self.tools, control)
-            outcome, reason, check = self.orchestrator.run()
+                orchestrator = Orchestrator(brief, self, roles, self.settings, self.memory, self.tokens, self.tools,
+                                            control)
+            self.orchestrator = orchestrator
+            outcome, reason, check = orchestrator.run()
         except TaskCancelled:
             outcome, reason, check = "cancelled", "cancelled by the user", None
         except ModelError as exc:
             outcome, reason, check = "failed", f"model error: {exc}", None
         except (ReplayDiverged, JournalError) as exc:
             outcome, reason, check = "failed", str(exc), None
+        except ModelUnavailable as exc:  # the model server is down: nothing to retry or learn, resume later
+            outcome, reason, check = "failed", f"model server unavailable: {exc}; `mimo resume {self.task_id}` " \
+                                               "once it is back", None
         except Exception as exc:  # never lose the outcome: report it
             log.exception("task %s: internal error", self.task_id)
             outcome, reason, check = "failed", f"internal error: {type(exc).__name__}: {exc}", None

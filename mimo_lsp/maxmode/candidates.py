@@ -46,7 +46,7 @@ class Candidate:
 
 
 def unified(changes: dict[str, bytes | None], base: dict[str, bytes]) -> str:
-    out = []
+    out: list[str] = []
     for rel, new in sorted(changes.items()):
         old = base.get(rel, b"").decode("utf-8", "replace").splitlines(keepends=True)
         new_lines = (new or b"").decode("utf-8", "replace").splitlines(keepends=True)

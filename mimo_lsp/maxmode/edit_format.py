@@ -284,7 +284,7 @@ def _function_request(instruction: str, path: str, code: str, what: str, lang: s
 def _what(target: Target) -> str:
     if target.whole_file:
         return ""
-    if target.class_name:
+    if target.class_name and target.name:
         return f", method {target.name.split('.')[-1]} of class {target.class_name}"
     return f", function {target.name}"
 
@@ -648,7 +648,7 @@ FORMATS: dict[str, EditFormat] = {
 def is_small_model(n_params: int | float | None) -> bool:
     """True below SMALL_MODEL_MAX_PARAMS (1e9). An unknown count (None or 0) is not small: the caller
     decides, e.g. from the manifest's `params`."""
-    return bool(n_params) and 0 < float(n_params) < SMALL_MODEL_MAX_PARAMS
+    return n_params is not None and 0 < float(n_params) < SMALL_MODEL_MAX_PARAMS
 
 
 _SIZE = re.compile(r"^\s*(?:(\d+)\s*x\s*)?(\d+(?:\.\d+)?)\s*([KMBT])\s*$", re.I)

@@ -184,7 +184,11 @@ def split_workspace_layer(workspace: Path, data: dict[str, Any], base: dict[str,
                 else:
                     loose.append(IgnoredSetting(key=key, value=rule, why=WHY["rules"]))
             continue
-        if loosens(key, value, _get(base, key), workspace):
+        if key == "model.spec" and str(value).startswith("openai:") and _get(base, "model.api_key_env"):
+            # The user's API key would be sent to whatever server the repository names, even on loopback.
+            loose.append(IgnoredSetting(key=key, value=value, why="would send your API key to a server the "
+                                                                  "repository chose"))
+        elif loosens(key, value, _get(base, key), workspace):
             loose.append(IgnoredSetting(key=key, value=value, why=WHY[CLASSIFICATION[key]]))
         else:
             _set(kept, key, value)
