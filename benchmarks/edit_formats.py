@@ -1,6 +1,6 @@
 """Which edit format does a small model follow best? Measured on benchmarks/max_mode_tasks with hidden checks.
 
-For each format (mimo_lsp.maxmode.edit_format.FORMATS) and task: one greedy candidate and N samples at a
+For each format (mimo_lsp.maxmode.other_formats.FORMATS) and task: one greedy candidate and N samples at a
 temperature (seeds seed0, seed0+1, ...). Each candidate is parsed, applied to the task's file in a scratch
 copy of the task folder, and judged by the task's hidden check (see benchmarks/max_mode_tasks/README.md).
 
@@ -49,7 +49,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from mimo_lsp.maxmode.edit_format import FORMATS, EditFormatError, Target, find_target  # noqa: E402
+from mimo_lsp.maxmode.edit_format import EditFormatError, Target, find_target  # noqa: E402
+from mimo_lsp.maxmode.other_formats import FORMATS  # noqa: E402
 
 DEFAULT_TASKS = REPO / "benchmarks" / "max_mode_tasks"
 

@@ -14,21 +14,24 @@ from pathlib import Path
 import pytest
 
 from mimo_lsp.maxmode import edit_format as ef
+from mimo_lsp.maxmode import other_formats as of
 from mimo_lsp.maxmode.edit_format import (
     ApplyError,
     ReplyError,
     TargetError,
     apply_function_reply,
-    apply_line_edits,
     apply_reply,
-    apply_search_replace,
     build_messages,
     find_target,
     is_small_model,
     parse_code_reply,
+    parse_size_label,
+)
+from mimo_lsp.maxmode.other_formats import (
+    apply_line_edits,
+    apply_search_replace,
     parse_line_edits,
     parse_search_replace,
-    parse_size_label,
 )
 
 TASKS = Path(__file__).resolve().parents[2] / "benchmarks" / "max_mode_tasks"
@@ -296,7 +299,7 @@ def test_search_replace_parse_and_apply():
 
 def test_line_edits_parse_and_apply():
     target = find_target("fix add", "calc.py", CALC)  # file lines 5-7, shown as 1-3
-    assert "\n1: def add(a, b):\n2: " in ef.FORMATS["line"].build("fix add", "calc.py", CALC, target)[-1]["content"]
+    assert "\n1: def add(a, b):\n2: " in of.FORMATS["line"].build("fix add", "calc.py", CALC, target)[-1]["content"]
     assert parse_line_edits("3: return a + b\n3: return 0") == [(3, "return a + b")]  # the first edit of a line
     out = apply_line_edits("calc.py", CALC, parse_line_edits("```\n3:     return a + b\n```"), target)
     assert out.text == CALC.replace("return a - b", "return a + b")  # the file line's indentation kept
@@ -313,7 +316,7 @@ def test_every_format_builds_messages_for_every_task():
         meta = json.loads(task.read_text())
         text = (task.parent / meta["file"]).read_text()
         target = find_target(meta["instruction"], meta["file"], text)
-        for fmt in ef.FORMATS.values():
+        for fmt in of.FORMATS.values():
             msgs = fmt.build(meta["instruction"], meta["file"], text, target)
             assert msgs[0]["role"] == "system" and msgs[-1]["role"] == "user"
             assert meta["instruction"] in msgs[-1]["content"]
