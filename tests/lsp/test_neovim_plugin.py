@@ -172,9 +172,10 @@ local ok, err = xpcall(function()
   out.review_err = review and review.err
   note("written")
 end, debug.traceback)
+""" + r"""
 out.error = not ok and err or nil
 out.messages = vim.split(vim.fn.execute("messages"), "\n", { trimempty = true })
-out.final_log = require("mimo").state.log
+out.final_log = package.loaded["mimo"] and package.loaded["mimo"].state.log
 local f = io.open(OUTFILE, "w")
 f:write(vim.fn.json_encode(out))
 f:close()
@@ -182,22 +183,72 @@ for _, c in pairs(vim.lsp.get_active_clients()) do c.stop() end
 vim.wait(3000, function() return #vim.lsp.get_active_clients() == 0 end, 50)
 vim.cmd("qall!")
 """
+FOOTER = LUA[LUA.index("out.error = not ok"):]
+
+SLOW_REPLIES = [
+    {"nodes": [{"id": "slow", "title": "wait, then write notes", "depends_on": [], "expected_output": "notes.md"}]},
+    step("run_command", command="sleep 60"),
+    step("write_file", path="notes.md", content="# notes\n"),
+    step("finish", summary="ok")]
+
+LUA_CANCEL = r"""
+local out = {}
+local ok, err = xpcall(function()
+  vim.opt.runtimepath:prepend(PLUGIN)
+  vim.cmd("runtime! plugin/mimo.lua")
+  local mimo = require("mimo")
+  mimo.setup({ python = PYTHON, confirm = "yes", init_options = { model = { spec = MODEL } } })
+  local root = vim.fn.getcwd()
+  local function logged(text)
+    for _, line in ipairs(mimo.state.log) do
+      if line:find(text, 1, true) then return true end
+    end
+    return false
+  end
+  local function task() return mimo.state.tasks[mimo.state.last_task[root] or ""] end
+
+  vim.cmd("MimoTask wait, then write notes")
+  -- run_command asks first: window/showMessageRequest, answered Yes by confirm = "yes".
+  out.confirmed = vim.wait(30000, function() return logged("confirm (Yes): mimo wants to run run_command: sleep 60") end, 20)
+  vim.cmd("MimoCancel")
+  out.cancelled = vim.wait(30000, function() return task() ~= nil and task().done end, 20)
+  out.task_id = mimo.state.last_task[root]
+  out.outcome_cancel = task().outcome
+  out.notes_after_cancel = vim.loop.fs_stat(root .. "/notes.md") ~= nil
+
+  vim.cmd("MimoResume")
+  out.resumed = vim.wait(30000, function() return not task().done end, 20)
+  out.finished = vim.wait(30000, function() return task().done end, 20)
+  out.outcome_resume = task().outcome
+  out.same_task = mimo.state.last_task[root] == out.task_id
+  out.notes = vim.fn.filereadable(root .. "/notes.md") == 1 and vim.fn.readfile(root .. "/notes.md") or nil
+end, debug.traceback)
+""" + FOOTER
 
 
-def test_neovim_plugin_task_and_review(calc_workspace: Path, tmp_path: Path):
-    model = write_script(tmp_path / "replies.json", REPLIES)
+def run_nvim(lua: str, cwd: Path, tmp_path: Path, **globals_: str) -> dict:
+    """Headless Neovim with no user config; the Lua gets PYTHON, PLUGIN, OUTFILE and `globals_`, and
+    writes its observations to OUTFILE."""
     outfile = tmp_path / "out.json"
     script = tmp_path / "plugin_test.lua"
-    script.write_text(
-        f"PYTHON = {json.dumps(sys.executable)}\nPLUGIN = {json.dumps(str(PLUGIN))}\n"
-        f"MODEL = {json.dumps(model)}\nOUTFILE = {json.dumps(str(outfile))}\n" + LUA)
+    values = {"PYTHON": sys.executable, "PLUGIN": str(PLUGIN), "OUTFILE": str(outfile), **globals_}
+    script.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items()) + lua)
     env = {**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(tmp_path / "cache"),
            "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_DATA_HOME": str(tmp_path / "data")}
-    proc = subprocess.run(["nvim", "--headless", "-u", "NONE", "-c", f"luafile {script}"], cwd=calc_workspace,
+    proc = subprocess.run(["nvim", "--headless", "-u", "NONE", "-c", f"luafile {script}"], cwd=cwd,
                           capture_output=True, text=True, timeout=240, env=env)
     assert outfile.exists(), f"nvim wrote nothing: {proc.stdout} {proc.stderr}"
     out = json.loads(outfile.read_text())
     assert out.get("error") is None, out.get("error")
+    # The server keeps its state in the workspace's .mimo/; one in the user's data dir means it fell back
+    # (seen when two requests open the journal at once: both use the same `.mimo/.write-probe`).
+    assert not (tmp_path / "data" / "mimo").exists(), "the server's state fell back to XDG_DATA_HOME"
+    return out
+
+
+def test_neovim_plugin_task_and_review(calc_workspace: Path, tmp_path: Path):
+    model = write_script(tmp_path / "replies.json", REPLIES)
+    out = run_nvim(LUA, calc_workspace, tmp_path, MODEL=model)
     assert not [m for m in out["messages"] if "Error" in m or "E5108" in m], out["messages"]
     assert all(out["user_commands"].values()), out["user_commands"]
     assert out["loaded_before_use"] is False, "plugin/mimo.lua must not load the module eagerly"
@@ -247,3 +298,19 @@ def test_neovim_plugin_task_and_review(calc_workspace: Path, tmp_path: Path):
     (calc,) = [f for f in out["review"]["files"] if f["path"] == "calc.py"]
     states = {"".join(h["new"]).strip(): h["state"] for h in calc["hunks"]}
     assert states == {"return a + b": "rejected", "return b * a": "accepted"}, calc
+
+
+def test_neovim_plugin_confirm_cancel_resume(calc_workspace: Path, tmp_path: Path):
+    model = write_script(tmp_path / "replies.json", SLOW_REPLIES)
+    out = run_nvim(LUA_CANCEL, calc_workspace, tmp_path, MODEL=model)
+    assert out["confirmed"] is True, out["final_log"]
+    assert out["cancelled"] is True and out["outcome_cancel"] == "cancelled", out["final_log"]
+    assert out["notes_after_cancel"] is False
+    log = "\n".join(out["final_log"])
+    assert f"[{out['task_id']}] done: cancelled" in log, log
+    # :MimoResume continued the same task from its checkpoint: the cancelled command is replayed, the rest
+    # runs live. (Its reply is not asserted: the server answered this resume with the error "Token is
+    # already registered!" -- its work-done progress token is the first run's -- while the task resumed.)
+    assert out["resumed"] is True and out["finished"] is True and out["same_task"] is True, out
+    assert out["outcome_resume"] == "unverified" and out["notes"] == ["# notes"], out
+    assert "FAILED (replayed)" in log and "created notes.md" in log, log

@@ -233,9 +233,12 @@ function M.refresh_lenses(client_id)
   end
 end
 
-local function task_entry(params, client_id)
+local function task_entry(params, client_id, method)
   local id = params.taskId
   local task = M.state.tasks[id]
+  if task and task.done and method ~= "mimo/task/done" then
+    task.done = false -- resumed: it streams again
+  end
   if not task then
     local root = root_of_client(client_id)
     task = { root = root, seq = 0, done = false, events = 0 }
@@ -331,7 +334,7 @@ local function notification_handler(method)
     if type(params) ~= "table" or not params.taskId then
       return
     end
-    local task = task_entry(params, ctx.client_id)
+    local task = task_entry(params, ctx.client_id, method)
     local ok, err = pcall(notify[method], params, task)
     if not ok then
       log("mimo.nvim: " .. method .. ": " .. tostring(err))
@@ -402,7 +405,11 @@ function M.client_for(root)
           M.state.clients[root] = nil
         end
         if code ~= 0 then
-          log(string.format("server for %s exited (code %s, signal %s)", root, tostring(code), tostring(signal)))
+          local msg = string.format("server for %s exited (code %s, signal %s): %s", root, tostring(code),
+            tostring(signal), table.concat(cmd, " "))
+          log(msg)
+          vim.notify("MiMo: " .. msg .. "; does that Python have mimo_lsp? (require('mimo').setup({ python = ... }))",
+            vim.log.levels.WARN)
         end
       end)
     end,
