@@ -48,6 +48,7 @@ local configured = false
 local log_buf = nil
 local token_open = false
 local lens_pending = {} -- bufnr -> "busy" | "again"
+local ready_queue = {} -- client id -> functions waiting for `initialize`
 
 -- ---------------------------------------------------------------------------------------------
 -- log and echo
@@ -399,6 +400,16 @@ function M.client_for(root)
     init_options = M.config.init_options,
     capabilities = capabilities(),
     handlers = handlers(),
+    on_init = function(client)
+      local waiting = ready_queue[client.id] or {}
+      ready_queue[client.id] = nil
+      -- Requests made while the server was starting (e.g. the :MimoTask that started it) go out now.
+      vim.schedule(function()
+        for _, fn in ipairs(waiting) do
+          fn(client)
+        end
+      end)
+    end,
     on_exit = function(code, signal, client_id)
       vim.schedule(function()
         if M.state.clients[root] == client_id then
@@ -455,8 +466,7 @@ local function current_root()
   return M.state.last_root or vim.fn.getcwd()
 end
 
-local function execute(root, command, args, on_result)
-  local client = M.client_for(root)
+local function request_command(client, command, args, on_result)
   client.request("workspace/executeCommand", { command = command, arguments = { args } }, function(err, result)
     if err then
       vim.notify("MiMo: " .. command .. ": " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
@@ -467,6 +477,22 @@ local function execute(root, command, args, on_result)
       on_result(result)
     end
   end, api.nvim_get_current_buf())
+end
+
+-- Run fn(client) once the client of this root has answered `initialize`.
+local function when_ready(root, fn)
+  local client = M.client_for(root)
+  if client.initialized then
+    return fn(client)
+  end
+  ready_queue[client.id] = ready_queue[client.id] or {}
+  table.insert(ready_queue[client.id], fn)
+end
+
+local function execute(root, command, args, on_result)
+  when_ready(root, function(client)
+    request_command(client, command, args, on_result)
+  end)
 end
 
 local function task_arg(task_id, root)
