@@ -12,6 +12,7 @@ import fnmatch
 import hashlib
 import os
 import stat
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -277,7 +278,9 @@ def state_dir(workspace: Path) -> Path:
         if not _own_state_dir(local, workspace):
             raise PermissionError(f"{local} is a symlink or leads outside the workspace")
         local.mkdir(exist_ok=True)
-        probe = local / ".write-probe"
+        # One probe name per process and thread: two requests opening the state at once (lenses, hints, a
+        # review decision) deleted each other's probe and fell back to the per-user dir, with a stray journal.
+        probe = local / f".write-probe-{os.getpid()}-{threading.get_ident()}"
         probe.write_bytes(b"")
         probe.unlink()
         return local
