@@ -57,6 +57,7 @@ class TaskPorts:
     search: SearchFn | None = None  # the search_code tool
     context: Callable[[str, int], str] | None = None  # planner context (repo map); else the file list
     buffer_guard: BufferGuard | None = None  # never write over an unsaved editor buffer
+    buffer_text: Callable[[Path], "str | None"] | None = None  # an open buffer's text (stale-copy check)
     confirm: Confirm | None = None  # asks the user when the policy says `ask`; None = no
     # Runs after the task's lock is released and before `done` is announced (e.g. checkpoint gc).
     on_finished: Callable[[], None] | None = None
@@ -135,7 +136,8 @@ class AgentTask(CheckpointedActions):
         self.audit = AuditTrail(audit_path(self.data_dir, self.task_id))
         self.tools = ToolContext(self.workspace, command_timeout_s=settings.agent.command_timeout_s,
                                  observation_chars=settings.agent.observation_chars, search=ports.search,
-                                 buffer_guard=ports.buffer_guard, cancel=self.cancel_event,
+                                 buffer_guard=ports.buffer_guard, buffer_text=ports.buffer_text,
+                                 cancel=self.cancel_event,
                                  group_file=self.data_dir / "tasks" / f"{self.task_id}.pgid", sandbox=self.sandbox)
         self.tokens = TokenBatcher(emit, self.cancel_event)
         self.lock = TaskLock(self.data_dir, self.task_id)

@@ -85,13 +85,14 @@ class TaskAssembly:
 
     def __init__(self, overrides: dict[str, Any] | None = None, index: Any = None,
                  confirm: Callable[[dict[str, Any], float], str | None] | None = None,
-                 buffer_guard: BufferGuard | None = None,
+                 buffer_guard: BufferGuard | None = None, buffer_text: Callable[[Path], str | None] | None = None,
                  on_untrusted: Callable[[TrustReport], None] | None = None) -> None:
         self.overrides = overrides or {}
         self.on_untrusted = on_untrusted  # told when a workspace's config asks for more than it gets
         self.index = index
         self.confirm = confirm
         self.buffer_guard = buffer_guard
+        self.buffer_text = buffer_text
 
     def prepare(self, request: TaskRequest) -> PreparedTask:
         """Synchronous validation with clear errors (bad workspace, config or model path)."""
@@ -137,6 +138,7 @@ class TaskAssembly:
             context = context_for(search)
         workspace, limits = prepared.workspace, prepared.settings.checkpoints
         ports = TaskPorts(model=model, roles=roles, search=search, context=context, buffer_guard=self.buffer_guard,
+                          buffer_text=self.buffer_text,
                           confirm=self._confirm_for(prepared.settings),
                           on_finished=lambda: collect_garbage(workspace, limits))
         req = prepared.request

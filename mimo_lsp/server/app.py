@@ -73,7 +73,8 @@ class MimoServer(LanguageServer):
                 self.parse_options()
             assert self.settings_overrides is not None
             self._backend = Backend(self.settings_overrides, self.notify_threadsafe, self.confirm_threadsafe,
-                                    self.unsaved_reason, self.default_workspace, self.show_warning_threadsafe)
+                                    self.unsaved_reason, self.default_workspace, self.show_warning_threadsafe,
+                                    self.open_text)
         return self._backend
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:

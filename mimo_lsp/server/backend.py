@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 class Backend:
     def __init__(self, overrides: dict[str, Any], notify: Callable[[Any], None], confirm: Callable[..., Any] | None,
                  buffer_guard: Callable[[Path], str | None] | None, default_workspace: Callable[[], Path],
-                 show_warning: Callable[[str], None] = lambda message: None) -> None:
+                 show_warning: Callable[[str], None] = lambda message: None,
+                 buffer_text: Callable[[Path], str | None] | None = None) -> None:
         self.services = WorkspaceServices(overrides)
         self.index = IndexService()
         self._default_workspace = default_workspace
@@ -29,7 +30,8 @@ class Backend:
         configure_index(self.index, self.index_settings)
         self._shown: set[tuple[str, str]] = set()
         self._show_warning = show_warning
-        self.assembly = TaskAssembly(overrides, index=self.index, buffer_guard=buffer_guard, confirm=confirm,
+        self.assembly = TaskAssembly(overrides, index=self.index, buffer_guard=buffer_guard, buffer_text=buffer_text,
+                                     confirm=confirm,
                                      on_untrusted=self._untrusted)
         self.tasks = TaskService(self.assembly, notify, self.services)
 

@@ -108,6 +108,10 @@ class ToolContext:
     buffer_guard: BufferGuard | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     last_exit_code: int | None = None  # set by run_command, read into its ToolResult
+    # The open editor buffer's text (None: not open), and the versions of each file this task read or wrote:
+    # a buffer holding one of them is stale, not the user's edit (files._stale_copy_of_ours).
+    buffer_text: Callable[[Path], "str | None"] | None = None
+    seen_versions: dict[str, set[str]] = field(default_factory=dict)
 
 
 def truncate(text: str, limit: int) -> str:

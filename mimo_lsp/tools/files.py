@@ -16,6 +16,7 @@ def read_file(a: ReadFile, ctx: ToolContext) -> str:
         raise ToolError(f"no such file: {a.path}")
     raw = path.read_bytes()
     ctx.read_hashes[str(path)] = hashlib.sha256(raw).hexdigest()
+    ctx.seen_versions.setdefault(str(path), set()).add(ctx.read_hashes[str(path)])
     lines = raw.decode("utf-8", errors="replace").splitlines()
     end = a.end_line or len(lines)
     shown = lines[a.start_line - 1 : end]
@@ -55,7 +56,7 @@ def _guard(path: Path, ctx: ToolContext) -> None:
     """Re-validate before writing: no unsaved editor buffer, and no change since the model read the file."""
     if ctx.buffer_guard is not None:
         reason = ctx.buffer_guard(path)
-        if reason:
+        if reason and not _stale_copy_of_ours(path, ctx):
             raise ToolError(reason)
     seen = ctx.read_hashes.get(str(path))
     if seen is not None:
@@ -65,10 +66,23 @@ def _guard(path: Path, ctx: ToolContext) -> None:
             now = None
         if now != seen:
             raise ToolError(f"{path.name} changed since you read it (someone else edited it); read it again first")
+    if path.is_file():  # what the file holds before this write: an editor may still show it afterwards
+        ctx.seen_versions.setdefault(str(path), set()).add(hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def _stale_copy_of_ours(path: Path, ctx: ToolContext) -> bool:
+    """An open buffer that differs from the disk only because the editor has not re-read the agent's own
+    earlier write (it holds a version this task read or wrote) is not the user's unsaved work."""
+    text = ctx.buffer_text(path) if ctx.buffer_text is not None else None
+    if text is None:
+        return False
+    return hashlib.sha256(text.encode("utf-8")).hexdigest() in ctx.seen_versions.get(str(path), set())
 
 
 def _remember_write(path: Path, data: bytes, ctx: ToolContext) -> None:
-    ctx.read_hashes[str(path)] = hashlib.sha256(data).hexdigest()  # the model knows what it wrote
+    digest = hashlib.sha256(data).hexdigest()
+    ctx.read_hashes[str(path)] = digest  # the model knows what it wrote
+    ctx.seen_versions.setdefault(str(path), set()).add(digest)
 
 
 def write_file(a: WriteFile, ctx: ToolContext) -> str:

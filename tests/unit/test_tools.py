@@ -82,3 +82,25 @@ def test_long_output_is_truncated_in_the_middle(ctx: ToolContext):
     ctx.observation_chars = 300
     out = _run(ctx, tool="run_command", command="seq 1 5000").output
     assert len(out) < 400 and "chars cut" in out and out.rstrip().endswith("5000")
+
+
+def test_a_stale_editor_buffer_of_our_own_write_is_not_the_users_edit(tmp_path):
+    """An editor that has not re-read the agent's first write still shows the old text: the second edit
+    goes through. A buffer with text the agent never saw is the user's work: refused."""
+    (tmp_path / "m.py").write_text("a = 1\nb = 2\n")
+    buffer = {"text": "a = 1\nb = 2\n"}  # the open buffer, never re-read
+
+    def guard(path):
+        return None if path.read_text() == buffer["text"] else "m.py has unsaved changes in the editor"
+
+    ctx = ToolContext(tmp_path, buffer_guard=guard, buffer_text=lambda path: buffer["text"])
+    from mimo_lsp.tools.actions import EditFile
+
+    first = run_tool(EditFile(tool="edit_file", path="m.py", search="a = 1", replace="a = 10"), ctx)
+    second = run_tool(EditFile(tool="edit_file", path="m.py", search="b = 2", replace="b = 20"), ctx)
+    assert first.ok and second.ok, second.output
+    assert (tmp_path / "m.py").read_text() == "a = 10\nb = 20\n"
+    buffer["text"] = "a = 1\nb = 2\n# the user's own line\n"
+    third = run_tool(EditFile(tool="edit_file", path="m.py", search="a = 10", replace="a = 100"), ctx)
+    assert not third.ok and "unsaved changes" in third.output
+    assert (tmp_path / "m.py").read_text() == "a = 10\nb = 20\n"
