@@ -114,7 +114,8 @@ sha256 = "{SHA}"
 """
     (tmp_path / "manifest.toml").write_text(manifest)
     (tmp_path / "config").mkdir()
-    out = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    # Not HF_* nor TRANSFORMERS_OFFLINE: an index test in the same process sets them for its offline model.
+    out = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and k != "TRANSFORMERS_OFFLINE"}
     out.update(MIMO_MODELS_MANIFEST=str(tmp_path / "manifest.toml"), MIMO_MODELS_DIR=str(tmp_path / "models"),
                MIMO_CONFIG_HOME=str(tmp_path / "config"), HF_HOME=str(tmp_path / "hf"),
                HF_ENDPOINT=f"http://127.0.0.1:{hub.server_address[1]}", PYTHONPATH=str(REPO))
