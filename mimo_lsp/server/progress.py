@@ -24,7 +24,7 @@ class TaskProgress:
         if not (caps and caps.work_done_progress):
             return
         self._runs = getattr(self, "_runs", 0) + 1
-        token = f"mimo-task-{task_id}-{self._runs}"  # a resumed task is a new run: a new token
+        token = f"mimo-task-{task_id}#{self._runs}"  # a resumed task is a new run: a new token
         self._tokens[task_id] = token
         wdp = self.ls.work_done_progress
 

@@ -38,7 +38,7 @@ export class MimoClient implements vscode.Disposable {
   private listeners: NotificationListener[] = [];
   private startListeners: StartListener[] = [];
   private starts = 0;
-  /** Cancel of a $/progress notification: the token (mimo-task-<taskId>) is handed here. */
+  /** Cancel of a $/progress notification: the token (mimo-task-<taskId>#<run>) is handed here. */
   onProgressCancel: (token: string) => void = () => {};
   /** Closers of the progress notifications shown now (all are closed when the server restarts). */
   private readonly openProgress = new Set<() => void>();

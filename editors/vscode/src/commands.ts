@@ -45,7 +45,7 @@ export class MimoCommands {
     this.render();
     this.statusBar.show();
     client.onProgressCancel = (token) => {
-      const taskId = token.replace(/^mimo-task-/, '');
+      const taskId = token.replace(/^mimo-task-/, '').replace(/#\d+$/, '');  // mimo-task-<taskId>#<run>
       void this.client.execute(Commands.taskCancel, { taskId }).catch((e) => this.client.output.appendLine(`cancel failed: ${String(e)}`));
     };
   }
