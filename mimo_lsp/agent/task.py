@@ -153,6 +153,7 @@ class AgentTask(CheckpointedActions):
         self.status = "created"
         self._states_saved_after_capture = False
         self.diff_error: str | None = None
+        self._answers: dict[tuple[Any, Any], str | None] = {}  # Max Mode: one question per action for the task
         # Set to a list to collect per-step timings (benchmarks): {"total_ms", "tool_ms", "report_ms"}.
         self.step_timings: list[dict[str, float]] | None = None
 
@@ -338,10 +339,9 @@ class AgentTask(CheckpointedActions):
 
     def _confirm_once(self, request: dict[str, Any]) -> str | None:
         key = (request.get("tool"), request.get("subject"))
-        answers = self.__dict__.setdefault("_answers", {})
-        if key not in answers:
-            answers[key] = self.confirm(request) if self.confirm is not None else None
-        return answers[key]
+        if key not in self._answers:
+            self._answers[key] = self.confirm(request) if self.confirm is not None else None
+        return self._answers[key]
 
     def stats(self) -> dict[str, int]:
         out = dict(self.orchestrator.stats) if self.orchestrator is not None else {}

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from mimo_lsp.checkpoints.locks import TaskBusy
-from mimo_lsp.checkpoints.service import TaskRunning
-from mimo_lsp.llm.port import ModelError
-
-# KeyError: unknown task or checkpoint; FileNotFoundError: no such workspace; ValueError: bad values and
-# config (ConfigError); ModelError: the model cannot be resolved or loaded; a task running elsewhere.
-USER_ERRORS = (KeyError, FileNotFoundError, ValueError, ModelError, TaskBusy, TaskRunning)
+from mimo_lsp.app.errors import USER_ERRORS  # noqa: F401 (the commands catch these)
 
 
 def fail(error: BaseException | str) -> int:

@@ -15,20 +15,14 @@ from mimo_lsp.protocol import results as R
 from mimo_lsp.protocol.catalog import COMMAND_TYPES
 from mimo_lsp.protocol.results import from_core
 from mimo_lsp.server import index_features
-from mimo_lsp.server.context import ServerContext
+from mimo_lsp.server.context import ServerContext, workspace_of
 from mimo_lsp.server.dispatch import Command
 
-
-def _workspace(ctx: ServerContext, given: str | None) -> Path:
-    workspace = Path(given) if given else ctx.default_workspace()
-    if not workspace.is_dir():
-        raise FileNotFoundError(f"workspace is not a directory: {workspace}")
-    return workspace
 
 
 def _optional_workspace(ctx: ServerContext, given: str | None) -> Path | None:
     try:
-        return _workspace(ctx, given)
+        return workspace_of(ctx, given)
     except Exception:  # no folder open and none given: only this server's own tasks are known
         return None
 
@@ -43,7 +37,7 @@ def criteria_of(params: P.TaskStartParams) -> GoalCriteria:
 # -- tasks ----------------------------------------------------------------------------------------
 def task_start(ctx: ServerContext, p: P.TaskStartParams) -> P.TaskStartResult:
     max_mode = p.max_mode.model_dump(exclude_none=True) if p.max_mode else {}
-    request = TaskRequest(workspace=_workspace(ctx, p.workspace), goal=p.goal, criteria=criteria_of(p), model=p.model,
+    request = TaskRequest(workspace=workspace_of(ctx, p.workspace), goal=p.goal, criteria=criteria_of(p), model=p.model,
                           overrides={"max": max_mode} if max_mode else {})
     task_id, model_name = ctx.backend.tasks.start(request)
     ctx.begin_progress(task_id, p.goal)
@@ -51,7 +45,7 @@ def task_start(ctx: ServerContext, p: P.TaskStartParams) -> P.TaskStartResult:
 
 
 def task_resume(ctx: ServerContext, p: P.TaskResumeParams) -> P.TaskStartResult:
-    task_id, model_name = ctx.backend.tasks.resume(p.task_id, _workspace(ctx, p.workspace), p.model)
+    task_id, model_name = ctx.backend.tasks.resume(p.task_id, workspace_of(ctx, p.workspace), p.model)
     ctx.begin_progress(task_id, f"resume {task_id}")
     return P.TaskStartResult(task_id=task_id, model=model_name)
 
@@ -81,14 +75,14 @@ def task_events(ctx: ServerContext, p: P.TaskEventsParams) -> P.TaskEventsResult
 
 
 def lessons_list(ctx: ServerContext, p: P.WorkspaceParams) -> R.LessonsResult:
-    lessons = ctx.backend.services.lessons(_workspace(ctx, p.workspace))
+    lessons = ctx.backend.services.lessons(workspace_of(ctx, p.workspace))
     return R.LessonsResult(lessons=[R.Lesson(id=m.id, task_id=m.task_id, text=m.text, created=m.created)
                                     for m in lessons])
 
 
 # -- checkpoints, audit, review -------------------------------------------------------------------
 def _checkpoints(ctx: ServerContext, given: str | None):
-    return ctx.backend.services.checkpoints(_workspace(ctx, given))
+    return ctx.backend.services.checkpoints(workspace_of(ctx, given))
 
 
 def checkpoint_list(ctx: ServerContext, p: P.CheckpointListParams) -> R.CheckpointListResult:
@@ -123,7 +117,7 @@ def checkpoint_gc(ctx: ServerContext, p: P.CheckpointGcParams) -> R.GcReport:
 
 
 def audit_get(ctx: ServerContext, p: P.CheckpointListParams) -> R.AuditResult:
-    report = ctx.backend.services.audit(_workspace(ctx, p.workspace), p.task_id)
+    report = ctx.backend.services.audit(workspace_of(ctx, p.workspace), p.task_id)
     return R.AuditResult(records=report.records, verification=from_core(R.Verification, report.verification))
 
 
@@ -133,7 +127,7 @@ def _open_text(ctx: ServerContext, workspace: Path):
 
 
 def review_get(ctx: ServerContext, p: P.CheckpointListParams) -> R.ReviewGetResult:
-    workspace = _workspace(ctx, p.workspace).resolve()
+    workspace = workspace_of(ctx, p.workspace).resolve()
     with _checkpoints(ctx, p.workspace) as svc:
         return R.ReviewGetResult(files=[from_core(R.FileReview, f) for f in svc.review(p.task_id,
                                                                                       _open_text(ctx, workspace))])
@@ -149,7 +143,7 @@ def review_accept(ctx: ServerContext, p: P.ReviewDecideParams) -> R.ReviewDecisi
 async def review_reject(ctx: ServerContext, p: P.ReviewDecideParams) -> R.ReviewDecision:
     """Reverts on disk what is not open; open buffers get a versioned workspace/applyEdit (their undo stack
     stays the user's), and the clean ones are journaled once applied."""
-    workspace = _workspace(ctx, p.workspace).resolve()
+    workspace = workspace_of(ctx, p.workspace).resolve()
     with _checkpoints(ctx, p.workspace) as svc:
         decision = svc.decide(p.task_id, "reject", p.path, p.hunk_ids, _open_text(ctx, workspace))
     applied = []
@@ -172,12 +166,12 @@ def _cmd(name: str, handler: Any, runs: Any = "loop") -> Command:
 
 # -- workspace trust ------------------------------------------------------------------------------
 def trust_get(ctx: ServerContext, p: P.WorkspaceParams) -> R.TrustResult:
-    return from_core(R.TrustResult, ctx.backend.services.trust(_workspace(ctx, p.workspace)))
+    return from_core(R.TrustResult, ctx.backend.services.trust(workspace_of(ctx, p.workspace)))
 
 
 def trust_set(ctx: ServerContext, p: P.TrustSetParams) -> R.TrustResult:
     """A user action (VS Code: only from a window the user trusts); trusts exactly what loosens now."""
-    return from_core(R.TrustResult, ctx.backend.services.trust(_workspace(ctx, p.workspace), p.trust))
+    return from_core(R.TrustResult, ctx.backend.services.trust(workspace_of(ctx, p.workspace), p.trust))
 
 
 COMMANDS: dict[str, Command] = {

@@ -39,3 +39,11 @@ class ServerContext(Protocol):
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run on the server's event loop (from any thread)."""
         ...
+
+
+def workspace_of(ctx: ServerContext, given: str | None) -> Path:
+    """The request's workspace (default: the first folder); a path that is not a folder is a user error."""
+    workspace = Path(given) if given else ctx.default_workspace()
+    if not workspace.is_dir():
+        raise FileNotFoundError(f"workspace is not a directory: {workspace}")
+    return workspace

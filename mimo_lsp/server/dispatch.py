@@ -10,14 +10,8 @@ from typing import Any, Awaitable, Callable, Literal
 from pydantic import BaseModel, ValidationError
 from pygls.exceptions import JsonRpcInvalidParams
 
-from mimo_lsp.checkpoints.locks import TaskBusy
-from mimo_lsp.checkpoints.service import TaskRunning
-from mimo_lsp.llm.port import ModelError
+from mimo_lsp.app.errors import USER_ERRORS
 from mimo_lsp.protocol.payloads import Wire
-
-# KeyError: unknown task / checkpoint; FileNotFoundError: no such workspace; ValueError: bad values and
-# config (ConfigError); ModelError: the model cannot be resolved or loaded.
-USER_ERRORS = (KeyError, FileNotFoundError, ValueError, ModelError, TaskBusy, TaskRunning)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path, to_fs_path
 
-from mimo_lsp.server.context import ServerContext
+from mimo_lsp.server.context import ServerContext, workspace_of
 
 if TYPE_CHECKING:  # pydantic payloads load with the first command, not at start-up
     from mimo_lsp.protocol import payloads as W
@@ -39,12 +39,6 @@ def _service(ctx: ServerContext) -> IndexService:
     return ctx.backend.index
 
 
-def _workspace(ctx: ServerContext, given: str | None) -> Path:
-    workspace = Path(given) if given else ctx.default_workspace()
-    if not workspace.is_dir():
-        raise FileNotFoundError(f"workspace is not a directory: {workspace}")
-    return workspace
-
 
 def _start(ctx: ServerContext, workspace: Path):
     svc = _service(ctx)
@@ -60,7 +54,7 @@ def index_search(ctx: ServerContext, p: W.IndexSearchParams) -> W.IndexSearchRes
     from mimo_lsp.index.hybrid import SearchFilters
     from mimo_lsp.protocol import payloads as W
 
-    workspace = _workspace(ctx, p.workspace)
+    workspace = workspace_of(ctx, p.workspace)
     worker = _start(ctx, workspace)
     # While the index is still being built, a search waits a little (the scan, then the first
     # embeddings); after that it answers from what is there: lexical and name matches are complete
@@ -75,7 +69,7 @@ def index_search(ctx: ServerContext, p: W.IndexSearchParams) -> W.IndexSearchRes
 def index_status(ctx: ServerContext, p: W.IndexStatusParams) -> W.IndexStatusResult:
     from mimo_lsp.protocol import payloads as W
 
-    workspace = _workspace(ctx, p.workspace)
+    workspace = workspace_of(ctx, p.workspace)
     worker = _start(ctx, workspace)
     index = _service(ctx).index_for(workspace)
     if worker.scanned.is_set():

@@ -18,12 +18,13 @@ class TaskProgress:
     def __init__(self, ls: Any) -> None:
         self.ls = ls
         self._tokens: dict[str, str] = {}
+        self._runs = 0
 
     def begin(self, task_id: str, goal: str) -> None:
         caps = self.ls.client_capabilities.window
         if not (caps and caps.work_done_progress):
             return
-        self._runs = getattr(self, "_runs", 0) + 1
+        self._runs += 1
         token = f"mimo-task-{task_id}#{self._runs}"  # a resumed task is a new run: a new token
         self._tokens[task_id] = token
         wdp = self.ls.work_done_progress
