@@ -140,7 +140,7 @@ def _candidates(node: dict[str, Any], trace: Any) -> list[Misconception]:
         path = step["path"]
         lines = (step_text(step) or "").split("\n")
         states = [trace.after[g]] + ([trace.final[path]] if path in trace.final else [])
-        for lm in step_mutants(step, doc_text=trace.final.get(path)):
+        for lm in step_mutants(step, doc_text=trace.final.get(path), before=trace.before.get(g)):
             if is_doc(path) and lm.kind not in DOC_KINDS:
                 continue
             if not all(("\n" + lines[lm.line] + "\n") in ("\n" + s + "\n") for s in states):

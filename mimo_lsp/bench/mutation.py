@@ -3,8 +3,10 @@
 Stdlib only (benchmarks/long_horizon/mutate.py runs it with any python3). Used by the mutation tool and by
 the noisy oracle's sticky misconceptions (`errors.py`), so a misconception is always a mutant of this kind.
 
-A mutant is one line of the text a reference step wrote (`write_file` content, `edit_file` replacement)
-changed in one place:
+A mutant is one line of the text a reference step wrote changed in one place. "Wrote": the lines of its
+`write_file` content or `edit_file` replacement that were not there before (a diff against the file before
+the step, or against the edit's search text), so context a step carries along is not attributed to it.
+Kinds:
 - Python: a number (n -> n + 1; a default value in a `def` line is kind `default`), a comparison
   (`<` <-> `<=`, `==` <-> `!=`, `is` -> `is not`, ...), an arithmetic operator (`+` <-> `-`, `*` -> `+`,
   `//` -> `/`, ...), a boolean (`and` <-> `or`, `True` <-> `False`, `not` dropped), a name (another name
@@ -26,6 +28,7 @@ and not counted.
 
 from __future__ import annotations
 
+import difflib
 import keyword
 import os
 import re
@@ -368,9 +371,10 @@ def doc_mutants(text: str, vocab: dict[str, list[str]] | None = None) -> list[Li
             if not _is_command(piece):
                 continue
             words = list(re.finditer(r"\S+", piece))
-            skip = 1
-            if len(words) > 2 and words[1].group() == "-m":
-                skip = 3
+            base = 1 if words[0].group() == "$" else 0  # a console prompt
+            skip = base + 1
+            if len(words) > base + 2 and words[base + 1].group() == "-m":
+                skip = base + 3
             for w in words[skip:]:
                 tok = w.group()
                 if re.fullmatch(r"[\d.]+", tok) or tok.startswith(("'", '"', "<", "[")):
@@ -385,6 +389,9 @@ def doc_mutants(text: str, vocab: dict[str, list[str]] | None = None) -> list[Li
 
         for s, e, new in _digit_runs(line, 0):
             put("number", s, e, new)
+        if i in fenced and re.search(r"\s#\s", line):  # a comment in a code block is prose
+            cut = re.search(r"\s#\s", line).start()
+            regions = [(0, cut)]
         code_at = [(a, b) for a, b in regions]
         for m in _IDENT.finditer(line):
             tok, s = m.group(), m.start()
@@ -413,16 +420,31 @@ def is_doc(path: str) -> bool:
     return path.endswith(_DOC_SUFFIXES)
 
 
-def step_mutants(step: dict[str, Any], doc_text: str | None = None) -> list[LineMutant]:
-    """Line mutants of what one reference step writes (Python or docs; other files: none)."""
+def written_lines(step: dict[str, Any], before: str | None) -> set[int]:
+    """Indexes of the lines of the step's text that it adds or changes (not context it carries along)."""
+    lines = (step_text(step) or "").split("\n")
+    old = (step["search"] if step["tool"] == "edit_file" else (before or "")).split("\n")
+    out: set[int] = set()
+    for tag, _, _, j1, j2 in difflib.SequenceMatcher(a=old, b=lines, autojunk=False).get_opcodes():
+        if tag in ("replace", "insert"):
+            out.update(range(j1, j2))
+    return out
+
+
+def step_mutants(step: dict[str, Any], doc_text: str | None = None, before: str | None = None) -> list[LineMutant]:
+    """Line mutants of what one reference step writes (Python or docs; other files: none). `before`: the
+    file before the step (for a `write_file`), so that only the lines it adds or changes are mutated."""
     text = step_text(step)
     if not text:
         return []
     if step["path"].endswith(".py"):
-        return code_mutants(text)
-    if is_doc(step["path"]):
-        return doc_mutants(text, doc_vocabulary(doc_text) if doc_text else None)
-    return []
+        found = code_mutants(text)
+    elif is_doc(step["path"]):
+        found = doc_mutants(text, doc_vocabulary(doc_text) if doc_text else None)
+    else:
+        return []
+    new = written_lines(step, before)
+    return [m for m in found if m.line in new]
 
 
 # ------------------------------------------------------------------ locating a mutated line in a state
@@ -494,16 +516,17 @@ class FamilyMutants:
         order = topo_nodes(self.family)
         files = dict(self.family["files"])
         self.after_node: dict[str, dict[str, str]] = {}
-        steps: list[tuple[dict[str, Any], int, dict[str, Any]]] = []
+        steps: list[tuple[dict[str, Any], int, dict[str, Any], str | None]] = []
         for node in order:
             for j, step in enumerate(node["steps"]):
+                before = files.get(step.get("path", ""))
                 _apply(files, step)
-                steps.append((node, j, step))
+                steps.append((node, j, step, before))
             self.after_node[node["id"]] = dict(files)
         self.final = files
         self.order = order
         seen: set[tuple[str, str, str]] = set()
-        for node, j, step in steps:
+        for node, j, step, before in steps:
             if step["tool"] not in EFFECT or (step["path"].startswith("tests/") and not self.include_tests):
                 continue
             text = step_text(step) or ""
@@ -511,7 +534,7 @@ class FamilyMutants:
             path = step["path"]
             node_state = self.after_node[node["id"]].get(path, "")
             final_state = self.final.get(path, "")
-            for lm in step_mutants(step, doc_text=final_state or node_state):
+            for lm in step_mutants(step, doc_text=final_state or node_state, before=before):
                 in_node = _count_lines(node_state, lines[lm.line]) > 0
                 in_final = _count_lines(final_state, lines[lm.line]) > 0
                 states = [s for s, present in ((node_state, in_node), (final_state, in_final)) if present]
