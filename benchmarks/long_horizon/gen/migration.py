@@ -1182,12 +1182,12 @@ MIGRATION_DOC = dedent("""
     A mail is a Message now:
 
     ```pycon
-    >>> from acme import store
     >>> from acme.mailer import send_message
     >>> from acme.models import Message
+    >>> from acme.store import OUTBOX
     >>> send_message(Message("ada@example.org", "Hi", "Hello"))
     0
-    >>> store.OUTBOX[0]
+    >>> OUTBOX[0]
     {'from': 'noreply@example.org', 'to': 'ada@example.org', 'subject': 'Hi', 'body': 'Hello'}
     ```
     """)
@@ -1379,7 +1379,7 @@ def build_small():
     nodes = [
         node("lib.dates", "Add format_date(d, style) with iso/us/long styles; fmt_date delegates to it", [],
              "tests/test_dates.py passes", ["acme/dates.py"],
-             [cmd(t("dates")), contains("acme/dates.py", "def format_date(")],
+             [cmd(t("dates")), cmd(t("report")), cmd(t("export")), contains("acme/dates.py", "def format_date(")],
              [read("acme/dates.py"), read("tests/test_dates.py"),
               edit("acme/dates.py", DATES_FMT_OLD, DATES_FORMAT + DATES_WRAPPER),
               run(t("dates")), finish("format_date supports iso, us and long; fmt_date is a wrapper")]),
