@@ -232,7 +232,7 @@ def _tiny_family(asserts: str) -> dict:
                        {"tool": "write_file", "path": "shop/price.py", "content": code},
                        {"tool": "finish", "summary": "s"}]},
             {"id": "docs", "title": "docs", "depends_on": ["price"], "expected_output": "x", "files": ["README.md"],
-             "checks": [{"path": "README.md", "contains": "python3 tests/test_price.py"}],
+             "checks": [{"path": "README.md", "contains": "`python3 tests/test_price.py`"}],
              "steps": [{"tool": "write_file", "path": "README.md",
                         "content": "# shop\n\nRun `python3 tests/test_price.py`; `discount` takes 2 arguments.\n"},
                        {"tool": "finish", "summary": "s"}]},
