@@ -70,6 +70,9 @@ def pool(results: list[dict]) -> dict:
     agent["checkpoint_ms_per_step"] = round(sorted(x["checkpoint_ms_per_step"] or 0 for x in results)[len(results) // 2], 3)
     names = list(results[0].get("baselines") or {})
     baselines = {name: summarize([r for r in runs if r["mode"] == name]) for name in names}
+    for name, b in baselines.items():  # the median of the families' medians, as for the agent
+        cps = sorted(x["baselines"][name]["checkpoint_ms_per_step"] or 0 for x in results)
+        b["checkpoint_ms_per_step"] = round(cps[len(cps) // 2], 3) if any(cps) else None
     flat = baselines.get("flat")
     return {"family": "ALL", "p": results[0]["p"], "model": results[0]["model"],
             "error_model": results[0].get("error_model"), **agent, "baseline": flat, "baselines": baselines, "runs": []}

@@ -13,9 +13,11 @@ FRAMEWORK BENCHMARK DOUBLE (see oracle.py). Selected with `--errors`, seeded, co
   with probability Q, drawn once for that context; a model that holds it writes the wrong value whenever
   it writes that code, also when "repairing" the file, and takes the wrong version for done. It is broken
   for good (the model understood) with probability B (default 0.5) by a *changed strategy*: a fresh
-  context for that node whose prompt carries a failure summary of the node's earlier work, i.e. a retry
+  context for a node whose prompt carries a failure summary of the node's earlier work, i.e. a retry
   prompt (`Attempt N.`, N >= 2: the failed attempts listed, the files rolled back, "use a DIFFERENT
-  approach") or a repair node planned from failing completion criteria. A rejected finish seen inside
+  approach") or a repair node planned from failing completion criteria; each misconception about a file
+  that node writes gets one such chance per context (a later node that rewrites the file can carry the
+  misconception into its own work, and its failure summary is then about it). A rejected finish seen inside
   the same context (the agent's node checks, the gated flat loop's goal gate) breaks it with probability
   O (default 0): the wrong code and the model's own reasoning for it are still in its window, which is
   where a systematic error persists. O > 0 measures how much the result depends on that choice.

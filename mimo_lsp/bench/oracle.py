@@ -219,12 +219,14 @@ class NoisyOracle:
         prompt that carries a failure summary of this node's work may break its misconception."""
         self.contexts += 1
         self._held = {}
-        m = self.misconceptions.get(node_id)
-        if m is None or m.node in self.broken:
+        if not (attempt >= 2 or prompt_id != node_id):  # not a retry, nor a repair node planned from a failure
             return
-        if attempt >= 2 or prompt_id != node_id:  # a retry, or a repair node planned from the failure
-            if self._belief_rng.random() < self.model.sticky_break:
-                self.broken.add(m.node)
+        # The failure summary is about this node's work: the misconceptions about the files it writes.
+        paths = {self.trace.steps[g][1]["path"] for g in self.trace.node_steps.get(node_id, []) if g in self.trace.after}
+        for m in self.misconceptions.values():
+            if m.node not in self.broken and (m.node == node_id or m.path in paths):
+                if self._belief_rng.random() < self.model.sticky_break:
+                    self.broken.add(m.node)
 
     def _observe(self, messages: list[ChatMessage]) -> None:
         """A rejected finish seen in the same context breaks a held misconception with probability O."""

@@ -118,6 +118,17 @@ def test_sticky_misconception_recurs_across_contexts_until_a_retry_breaks_it(tmp
     assert m.present(src.read_text()), "the broken misconception is repaired"
 
 
+def test_a_retry_can_break_a_misconception_it_inherited_in_its_files(tmp_path: Path):
+    """Node B rewrites the file node A's misconception is about: B's retry prompt is about that file."""
+    oracle, order = _oracle(tmp_path, "sticky:1,1,1")
+    first, later = order[0]["id"], order[-1]["id"]
+    assert oracle.misconceptions[first].path == oracle.misconceptions[later].path
+    _ask(oracle, later)  # attempt 1: no failure summary, nothing breaks
+    assert not oracle.broken
+    _ask(oracle, later, attempt=2)
+    assert {first, later} <= oracle.broken
+
+
 def test_sticky_q_is_drawn_per_context_not_per_call(tmp_path: Path):
     oracle, order = _oracle(tmp_path, "sticky:1,0.5,0")
     node = order[0]["id"]
