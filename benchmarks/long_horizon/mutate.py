@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
 from mimo_lsp.bench.family import load_family  # noqa: E402
-from mimo_lsp.bench.mutation import run_mutants  # noqa: E402
+from mimo_lsp.bench.mutation_run import run_mutants  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

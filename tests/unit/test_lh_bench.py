@@ -292,7 +292,7 @@ def test_mutants_cover_the_issue_kinds():
 
 @pytest.mark.parametrize("name", ["small_functions.json", "small_migration.json"])
 def test_small_families_have_no_surviving_code_mutant(name: str):
-    from mimo_lsp.bench.mutation import run_mutants
+    from mimo_lsp.bench.mutation_run import run_mutants
 
     result = run_mutants(load_family(FAMILIES / name), workers=2)
     assert result["code"]["survived"] == 0, result["survivors"]
