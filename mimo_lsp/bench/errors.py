@@ -8,7 +8,9 @@ FRAMEWORK BENCHMARK DOUBLE (see oracle.py). Selected with `--errors`, seeded, co
   has easy nodes and hard ones, and a hard node stays hard across retries and replans.
 - `sticky:SHARE,Q[,B[,O]]`: each node carries, with probability SHARE, a persistent misconception: one
   wrong value in what it writes (a mutant of one of its reference steps, `mutation.py`: a number, an
-  operator, a name, a default, a string; in docs a number, a name or a command). In every fresh context
+  operator, a name, a default, a string; in docs a number, a name or a command; the kind is drawn
+  uniformly among the kinds the node's text offers, then one mutant of that kind, on a line that stays
+  in the finished workspace). In every fresh context
   (an executor attempt, a replanned or repair node, the flat loop's single run) the misconception is held
   with probability Q, drawn once for that context; a model that holds it writes the wrong value whenever
   it writes that code, also when "repairing" the file, and takes the wrong version for done. It is broken
