@@ -1,8 +1,19 @@
-"""The long-horizon benchmark harness: task families x seeds x p, agent vs the naive baseline.
+"""The long-horizon benchmark harness: task families x seeds x p, the agent vs baselines that each take
+one mechanism away, on the same seeds.
 
 FRAMEWORK BENCHMARK. With the noisy oracle (`oracle.py`) it measures what planning, checks, rollback,
-retries, replanning and goal verification make of a model that errs with probability 1 - p per call.
-Any ChatModel can be plugged in instead (`model_factory`), e.g. the shipped GGUF on the small families.
+retries, replanning and goal verification make of a model that errs with probability 1 - p per call
+(distributed as the error model says: `errors.py`). Any ChatModel can be plugged in instead
+(`model_spec`), e.g. the shipped GGUF on the small families.
+
+Modes (all built through `mimo_lsp.app.setup.TaskAssembly` when they run the agent):
+- `agent`: the agent as shipped (benchmark budgets);
+- `flat`: one flat ReAct loop, no checks, stops at the model's finish (`baseline.py`);
+- `flat_gated`: the flat loop with the agent's goal gate: finish is rejected while the goal criteria fail;
+- `no_node_checks`: the agent, its plans' nodes stripped of their checks (the model's plans otherwise
+  unchanged; the goal gate stays);
+- `no_recovery`: the agent without rollback, retry and replanning (node_retries 0, max_replans 0,
+  rollback_failed_nodes off); node checks and the goal check stay.
 
 Metrics, per run (see docs/benchmarks.md):
 - completion_rate: tasks whose final workspace passes every reference node check and every goal check
@@ -32,6 +43,8 @@ from typing import Any, Callable
 
 from mimo_lsp.bench.family import check_passes, load_family, topo_nodes
 
+BASELINES = ("flat", "flat_gated", "no_node_checks", "no_recovery")
+NO_RECOVERY = {"agent": {"node_retries": 0, "max_replans": 0, "rollback_failed_nodes": False}}
 BENCH_RULES = [{"tool": "run_command", "match": "python3 tests/*", "action": "allow",
                 "reason": "benchmark family checks"}]
 
@@ -80,28 +93,105 @@ def bench_settings(ref_steps: int, extra: dict[str, Any] | None = None):
 
 
 def run_task(family_path: str, seed: int, p: float, mode: str, work_root: str,
-             model_spec: str | None = None, settings_extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One task: fresh workspace from the family, the agent (or the baseline) on it, then the verdict.
+             model_spec: str | None = None, settings_extra: dict[str, Any] | None = None,
+             errors: str | None = None) -> dict[str, Any]:
+    """One task: fresh workspace from the family, the agent (or a baseline) on it, then the verdict.
 
     `python3` in the families' commands resolves to this interpreter's base installation directly (not a
     version-manager shim that costs a shell per call), for the agent, the baseline and the verdict alike."""
     saved = os.environ.get("PATH", "")
     os.environ["PATH"] = f"{Path(sys.base_prefix) / 'bin'}{os.pathsep}{saved}"
     try:
-        return _run_task(family_path, seed, p, mode, work_root, model_spec, settings_extra)
+        return _run_task(family_path, seed, p, "flat" if mode == "baseline" else mode, work_root, model_spec,
+                         settings_extra, errors)
     finally:
         os.environ["PATH"] = saved
 
 
+class PlansWithoutChecks:
+    """`no_node_checks`: the same model, with the `checks` of every node of its plans dropped."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = f"{inner.name} (plans without node checks)"
+
+    def complete(self, messages, *, schema=None, max_tokens=None, temperature=None, on_token=None):
+        from mimo_lsp.llm.port import Completion
+
+        out = self.inner.complete(messages, schema=schema, max_tokens=max_tokens, temperature=temperature)
+        text = out.text
+        if (schema or {}).get("title") == "Plan":
+            try:
+                plan = json.loads(text)
+                for node in plan.get("nodes", []):
+                    if isinstance(node, dict):
+                        node.pop("checks", None)
+                text = json.dumps(plan)
+            except (ValueError, AttributeError):
+                pass  # not a plan: the agent's own validation answers it as it would the model's reply
+        if on_token is not None:
+            on_token(text)
+        return Completion(text=text, prompt_tokens=out.prompt_tokens, completion_tokens=out.completion_tokens,
+                          finish_reason=out.finish_reason)
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def goal_gate(family: dict[str, Any], ws: Path, model: Any, timeout: float = 60):
+    """`flat_gated`'s gate: the goal's commands and file predicates (then its judge criterion, if any), as
+    the agent checks them before it stops. Results are cached per workspace content: the checks are
+    deterministic in the files, and a loop that finishes again without changing anything gets the same
+    answer without running them again."""
+    import hashlib
+
+    from mimo_lsp.agent.goal import judge
+
+    goal = family.get("goal", {})
+    cache: dict[str, tuple[bool, str]] = {}
+
+    def tree_hash() -> str:
+        h = hashlib.sha256()
+        for f in sorted(ws.rglob("*")):
+            if f.is_file() and ".mimo" not in f.relative_to(ws).parts:
+                h.update(f.relative_to(ws).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+        return h.hexdigest()
+
+    def gate() -> tuple[bool, str]:
+        key = tree_hash()
+        if key not in cache:
+            fails: list[str] = []
+            for check in [{"command": c} for c in goal.get("commands", [])] + list(goal.get("files", [])):
+                ok, out = check_passes(ws, check, timeout)
+                if not ok:
+                    fails.append(f"[FAIL] {check.get('command') or json.dumps(check)}: {out[-600:]}")
+            cache[key] = (not fails, "\n".join(fails))
+        ok, failing = cache[key]
+        if ok and goal.get("criterion"):
+            verdict = judge(model, goal["criterion"], "[PASS] every executable criterion", family["instruction"])
+            if not verdict.passed:
+                return False, f"[FAIL] {verdict.check}: {verdict.evidence}"
+        return ok, failing
+
+    return gate
+
+
 def _run_task(family_path: str, seed: int, p: float, mode: str, work_root: str,
-              model_spec: str | None, settings_extra: dict[str, Any] | None) -> dict[str, Any]:
+              model_spec: str | None, settings_extra: dict[str, Any] | None, errors: str | None) -> dict[str, Any]:
     from mimo_lsp.agent.goal import GoalCriteria
     from mimo_lsp.agent.plan import CheckSpec
     from mimo_lsp.app.setup import TaskAssembly, TaskRequest
     from mimo_lsp.bench.baseline import run_baseline
+    from mimo_lsp.bench.errors import parse_error_model
     from mimo_lsp.bench.oracle import NoisyOracle
+    from mimo_lsp.config import _deep_merge
     from mimo_lsp.safety.sandbox import Sandbox, SandboxSettings
 
+    if mode not in ("agent",) + BASELINES:
+        raise ValueError(f"unknown mode {mode!r}: agent or one of {', '.join(BASELINES)}")
     family = load_for_bench(Path(family_path))
     order = topo_nodes(family)
     ws = Path(work_root) / f"{family['name']}-{mode}-{p}-{seed}"
@@ -109,22 +199,25 @@ def _run_task(family_path: str, seed: int, p: float, mode: str, work_root: str,
     ws.mkdir(parents=True)
     write_files(ws, family["files"])
     ref_steps = sum(len(n["steps"]) for n in order)
-    oracle = NoisyOracle(family, order, ws, p, seed, truth=lambda: evaluate(family, order, ws)["completed"])
+    oracle = NoisyOracle(family, order, ws, p, seed, truth=lambda: evaluate(family, order, ws)["completed"],
+                         errors=parse_error_model(errors))
     model: Any = oracle
     if model_spec:
         model = _open_model(model_spec)
     t0 = time.perf_counter()
     row: dict[str, Any] = {"family": family["name"], "seed": seed, "p": None if model_spec else p, "mode": mode,
                            "ref_steps": ref_steps}
-    if mode == "agent":
-        settings = bench_settings(ref_steps, settings_extra)
+    if mode in ("agent", "no_node_checks", "no_recovery"):
+        extra = _deep_merge(settings_extra or {}, NO_RECOVERY) if mode == "no_recovery" else settings_extra
+        settings = bench_settings(ref_steps, extra)
         goal = family.get("goal", {})
         criteria = GoalCriteria(commands=goal.get("commands", []), files=[CheckSpec(**f) for f in goal.get("files", [])],
                                 criterion=goal.get("criterion"))
         assembly = TaskAssembly(confirm=lambda request, timeout: "no")  # no index: the oracle does not search
         prepared = assembly.prepared_with(TaskRequest(workspace=ws, goal=family["instruction"], criteria=criteria),
                                           settings)
-        task = assembly.build(prepared, lambda e: None, model=model)
+        agent_model = PlansWithoutChecks(model) if mode == "no_node_checks" else model
+        task = assembly.build(prepared, lambda e: None, model=agent_model)
         task.step_timings = []
         result = task.run()
         timings = task.step_timings
@@ -132,14 +225,16 @@ def _run_task(family_path: str, seed: int, p: float, mode: str, work_root: str,
                    rejections=result.stats.get("node_rejections", 0) + result.stats.get("goal_rejections", 0),
                    checkpoint_ms=[t["total_ms"] - t["tool_ms"] for t in timings])
     else:
-        out = run_baseline(family["instruction"], ws, model, max_steps=3 * ref_steps,
-                           sandbox=Sandbox(ws, SandboxSettings()))
-        row.update(steps=out["steps"], outcome=out["stopped"], rejections=0, checkpoint_ms=[])
+        gate = goal_gate(family, ws, model, bench_settings(ref_steps).agent.check_timeout_s) \
+            if mode == "flat_gated" else None
+        out = run_baseline(family["instruction"], ws, model, max_steps=bench_settings(ref_steps).agent.max_task_steps,
+                           sandbox=Sandbox(ws, SandboxSettings()), gate=gate)
+        row.update(steps=out["steps"], outcome=out["stopped"], rejections=out["rejections"], checkpoint_ms=[])
     row["seconds"] = round(time.perf_counter() - t0, 3)
     verdict = evaluate(family, order, ws)
     row["completed"] = verdict["completed"]
-    errors = oracle.errors if model is oracle else []
-    row["errors"] = len(errors)
+    injected: list[dict[str, Any]] = oracle.errors if model is oracle else []
+    row["errors"] = len(injected)
     last_call = getattr(model, "calls", 0)
 
     def recovered(e: dict[str, Any]) -> bool:
@@ -149,9 +244,11 @@ def _run_task(family_path: str, seed: int, p: float, mode: str, work_root: str,
             return False  # the run ended on it: nothing recovered, whatever the files say
         return verdict["node_ok"].get(e["node"], False)
 
-    row["recovered"] = sum(1 for e in errors if recovered(e))
-    row["error_kinds"] = {k: sum(1 for e in errors if e["kind"] == k) for k in sorted({e["kind"] for e in errors})}
+    row["recovered"] = sum(1 for e in injected if recovered(e))
+    row["error_kinds"] = {k: sum(1 for e in injected if e["kind"] == k) for k in sorted({e["kind"] for e in injected})}
     if model is oracle:
+        row["misconceptions"] = len(oracle.misconceptions)
+        row["misconceptions_broken"] = len(oracle.broken)
         row["model_calls"] = oracle.calls
         row["tokens"] = oracle.prompt_tokens + oracle.completion_tokens
     else:  # a real model: the agent's own count (the baseline's calls are not counted)
@@ -167,6 +264,10 @@ def _open_model(spec: str):
 
     # The model comes from the user's config plus the flag; the task settings are the benchmark's own.
     return open_model(load_settings(None, {"model": {"spec": None if spec == "default" else spec}}))[0]
+
+
+SUMMARY_KEYS = ("tasks", "completion_rate", "avg_steps_before_failure", "recovery_rate", "injected_errors",
+                "premature_stop_rejections", "model_calls", "tokens", "checkpoint_ms_per_step", "seconds_per_task")
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -189,34 +290,58 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def baseline_names(names: list[str] | tuple[str, ...] | None) -> list[str]:
+    """`all` -> every baseline; else the names given, in the canonical order, each once. ValueError on others."""
+    wanted: set[str] = set()
+    for name in names or []:
+        for part in name.split(","):
+            part = part.strip()
+            if part == "all":
+                wanted.update(BASELINES)
+            elif part in BASELINES:
+                wanted.add(part)
+            elif part:
+                raise ValueError(f"unknown baseline {part!r}: one of {', '.join(BASELINES)} or all")
+    return [b for b in BASELINES if b in wanted]
+
+
 def run_benchmark(family_path: Path, seeds: int, p: float, baseline: bool = False, workers: int | None = None,
                   model_spec: str | None = None, progress: Callable[[str], None] | None = None,
-                  settings_extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                  settings_extra: dict[str, Any] | None = None, baselines: list[str] | None = None,
+                  errors: str | None = None) -> dict[str, Any]:
+    """The agent and the chosen baselines on the same seeds. `baseline=True` is the old flag: the flat loop."""
+    from mimo_lsp.bench.errors import parse_error_model
+
+    error_model = parse_error_model(errors).spec  # ValueError before any work on a bad spec
     family = load_family(family_path)
-    modes = ["agent"] + (["baseline"] if baseline else [])
+    chosen = baseline_names(list(baselines or []) + (["flat"] if baseline else []))
+    modes = ["agent"] + chosen
     jobs = [(str(family_path), seed, p, mode) for mode in modes for seed in range(seeds)]
     workers = workers or max(1, min(len(jobs), os.cpu_count() or 1))
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="mimo-lh-") as root:
         if workers == 1 or model_spec:
             for job in jobs:
-                rows.append(run_task(*job, root, model_spec, settings_extra))
+                rows.append(run_task(*job, root, model_spec, settings_extra, error_model))
                 if progress:
                     progress(_line(rows[-1]))
         else:
             with ProcessPoolExecutor(workers) as pool:
-                for row in pool.map(run_task, *zip(*jobs), [root] * len(jobs), [model_spec] * len(jobs),
-                                    [settings_extra] * len(jobs)):
+                n = len(jobs)
+                for row in pool.map(run_task, *zip(*jobs), [root] * n, [model_spec] * n, [settings_extra] * n,
+                                    [error_model] * n):
                     rows.append(row)
                     if progress:
                         progress(_line(row))
     agent = summarize([r for r in rows if r["mode"] == "agent"])
     out: dict[str, Any] = {"family": family["name"], "p": None if model_spec else p,
-                           "model": model_spec or "noisy-oracle", **agent,
-                           "baseline": None}
-    if baseline:
-        base = summarize([r for r in rows if r["mode"] == "baseline"])
-        out["baseline"] = {k: base[k] for k in ("completion_rate", "avg_steps_before_failure", "recovery_rate",
+                           "model": model_spec or "noisy-oracle", "error_model": None if model_spec else error_model,
+                           **agent, "baseline": None, "baselines": {}}
+    for name in chosen:
+        out["baselines"][name] = summarize([r for r in rows if r["mode"] == name])
+    if "flat" in chosen:  # the old key: the flat loop's headline numbers
+        flat = out["baselines"]["flat"]
+        out["baseline"] = {k: flat[k] for k in ("completion_rate", "avg_steps_before_failure", "recovery_rate",
                                                  "injected_errors", "model_calls", "tokens", "seconds_per_task")}
     out["runs"] = [{k: v for k, v in r.items() if k != "checkpoint_ms"} for r in rows]
     return out
@@ -224,7 +349,7 @@ def run_benchmark(family_path: Path, seeds: int, p: float, baseline: bool = Fals
 
 def _line(row: dict[str, Any]) -> str:
     p = row["p"] if row["p"] is not None else "model"
-    return (f"{row['family']} {row['mode']:8} p={p} seed={row['seed']:3} steps={row['steps']:4} "
+    return (f"{row['family']} {row['mode']:14} p={p} seed={row['seed']:3} steps={row['steps']:4} "
             f"errors={row['errors']:3} completed={row['completed']} ({row['seconds']:.1f}s)")
 
 
@@ -233,18 +358,23 @@ def _pct(x: float | None, width: int) -> str:
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    head = (f"{'family':18} {'p':>5} {'tasks':>5} | {'complete':>8} {'steps':>6} {'recover':>7} {'rejects':>7} "
-            f"{'calls':>7} {'tokens':>9} {'cp ms':>6} | {'base cmpl':>9} {'base steps':>10} {'base rec':>8}")
+    """One line per system (the agent, then each baseline) per result; `vs agent` is the baseline's
+    completion minus the agent's on the same seeds."""
+    head = (f"{'family':18} {'p':>5} {'errors':22} {'system':14} {'tasks':>5} | {'complete':>8} {'vs agent':>8} "
+            f"{'steps':>6} {'recover':>7} {'rejects':>7} {'calls':>7} {'tokens':>10} {'cp ms':>6}")
     lines = [head, "-" * len(head)]
     for r in results:
-        b = r.get("baseline") or {}
-        lines.append(
-            f"{r['family'][:18]:18} {r['p'] if r['p'] is not None else 'model':>5} {r['tasks']:>5} | "
-            f"{_pct(r['completion_rate'], 8)} {r['avg_steps_before_failure']:>6} {_pct(r['recovery_rate'], 7)} "
-            f"{r['premature_stop_rejections']:>7} {r['model_calls']:>7} {r['tokens']:>9} "
-            f"{r['checkpoint_ms_per_step'] or 0:>6.2f} | "
-            + (f"{_pct(b['completion_rate'], 9)} {b['avg_steps_before_failure']:>10} {_pct(b['recovery_rate'], 8)}"
-               if b else f"{'-':>9} {'-':>10} {'-':>8}"))
+        systems = [("agent", r)] + list((r.get("baselines") or {}).items())
+        for name, s in systems:
+            if not s:
+                continue
+            delta = "" if name == "agent" else f"{(s['completion_rate'] - r['completion_rate']) * 100:+.1f}"
+            lines.append(
+                f"{r['family'][:18]:18} {r['p'] if r['p'] is not None else 'model':>5} "
+                f"{(r.get('error_model') or '-')[:22]:22} {name:14} {s['tasks']:>5} | "
+                f"{_pct(s['completion_rate'], 8)} {delta:>8} {s['avg_steps_before_failure']:>6} "
+                f"{_pct(s['recovery_rate'], 7)} {s['premature_stop_rejections']:>7} {s['model_calls']:>7} "
+                f"{s['tokens']:>10} {s['checkpoint_ms_per_step'] or 0:>6.2f}")
     return "\n".join(lines)
 
 

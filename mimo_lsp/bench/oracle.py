@@ -10,6 +10,11 @@ in any other state (damaged) gets rewritten with the step's reference content. E
 error, a wrong value, the right content in the wrong file, a skipped step, a premature "finish", and
 repeating the previous action. Planner calls fail with a broken DAG with probability 1 - p as well.
 The agent never sees which reply was an error; only `errors` (for the harness) records them.
+
+How the errors are distributed is the error model (`errors.py`): independent per call (`iid`), a
+success probability per node drawn from a Beta distribution (`beta:K`), and persistent misconceptions
+(`sticky:...`) that make the model write the same wrong value, context after context, until a changed
+strategy breaks them.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
+from mimo_lsp.bench.errors import REJECTED, ErrorModel, Misconception, misconceptions, node_success_p
 from mimo_lsp.llm.port import ChatMessage, Completion, TokenCallback
 
 EFFECT_TOOLS = ("write_file", "edit_file")
@@ -63,8 +69,9 @@ class ReferenceTrace:
 
 class NoisyOracle:
     def __init__(self, family: dict[str, Any], order: list[dict[str, Any]], workspace: Path, p: float, seed: int,
-                 truth: Callable[[], bool] | None = None) -> None:
-        self.name = f"noisy-oracle(p={p})"
+                 truth: Callable[[], bool] | None = None, errors: ErrorModel | None = None) -> None:
+        self.model = errors or ErrorModel()
+        self.name = f"noisy-oracle(p={p}, {self.model.spec})"
         self.family, self.order, self.workspace, self.p = family, order, workspace, p
         self.rng = random.Random(seed)
         self.trace = ReferenceTrace(family, order)
@@ -74,6 +81,16 @@ class NoisyOracle:
         self.errors: list[dict[str, Any]] = []  # {"call", "node", "kind"}: for the harness only
         self._emitted: dict[tuple[str, int], set[int]] = {}
         self._last: dict[str, Any] | None = None
+        # The error model's draws for this task: the same for every mode run on this seed.
+        self.node_p = node_success_p(self.model, p, order, seed)
+        self.misconceptions: dict[str, Misconception] = misconceptions(self.model, order, self.trace, seed)
+        self._by_path: dict[str, list[Misconception]] = {}
+        for m in self.misconceptions.values():
+            self._by_path.setdefault(m.path, []).append(m)
+        self._belief_rng = random.Random(f"belief:{seed}")
+        self.broken: set[str] = set()  # nodes whose misconception a changed strategy broke
+        self.contexts = 0  # fresh contexts seen (an attempt, a flat run)
+        self._held: dict[str, bool] = {}  # misconception node -> held in the current context
 
     # -- ChatModel ---------------------------------------------------------------------------
     def complete(self, messages: list[ChatMessage], *, schema: dict[str, Any] | None = None,
@@ -151,26 +168,75 @@ class NoisyOracle:
         except (OSError, UnicodeDecodeError):
             return None
 
-    def _satisfied(self, g: int) -> bool:
-        return self._current(self.trace.steps[g][1]["path"]) in self.trace.reached[g]
+    def _satisfied(self, g: int, believed: list[Misconception] | None = None) -> bool:
+        current = self._current(self.trace.steps[g][1]["path"])
+        if current in self.trace.reached[g]:
+            return True
+        # A model holding a misconception takes its own wrong version for done.
+        return bool(believed) and current in {_believe(x, believed) for x in self.trace.reached[g]}
 
-    def _needed(self, indexes: list[int], key: tuple[str, int]) -> tuple[int, dict[str, Any]]:
-        """The first step of `indexes` not yet done, and the action that does it right now."""
+    def _believed(self, path: str) -> list[Misconception]:
+        """The misconceptions about `path` held in the current context (drawn once per context)."""
+        out = []
+        for m in self._by_path.get(path, ()):
+            if m.node in self.broken:
+                continue
+            if m.node not in self._held:
+                self._held[m.node] = self._belief_rng.random() < self.model.sticky_q
+            if self._held[m.node]:
+                out.append(m)
+        return out
+
+    def _needed(self, indexes: list[int], key: tuple[str, int]) -> tuple[int, dict[str, Any], bool]:
+        """The first step of `indexes` not yet done, the action that does it right now as the model sees
+        it, and whether a held misconception made that action wrong."""
         emitted = self._emitted.setdefault(key, set())
         for g in indexes:
             step = self.trace.steps[g][1]
             if step["tool"] == "finish":
-                return g, step
+                return g, step, False
             if step["tool"] in EFFECT_TOOLS:
-                if self._satisfied(g):
+                believed = self._believed(step["path"])
+                if self._satisfied(g, believed):
                     continue
-                if self._current(step["path"]) == self.trace.before[g] or step["tool"] == "write_file":
-                    return g, step
-                return g, {"tool": "write_file", "path": step["path"], "content": self.trace.after[g]}
+                target = _believe(self.trace.after[g], believed)
+                wrong = target != self.trace.after[g]
+                current = self._current(step["path"])
+                if current in (self.trace.before[g], _believe(self.trace.before[g], believed)):
+                    if step["tool"] == "write_file":
+                        return g, dict(step, content=target), wrong
+                    replace = _believe(step["replace"], believed)
+                    if current is not None and replace is not None \
+                            and current.replace(step["search"], replace, 1) == target:
+                        return g, dict(step, replace=replace), wrong
+                return g, {"tool": "write_file", "path": step["path"], "content": target}, wrong
             if g not in emitted:
-                return g, step
+                return g, step, False
         g = indexes[-1]
-        return g, self.trace.steps[g][1]
+        return g, self.trace.steps[g][1], False
+
+    def _new_context(self, messages: list[ChatMessage], node_id: str, prompt_id: str, attempt: int) -> None:
+        """A fresh window (the first call of an attempt or of a flat run): beliefs are drawn anew, and a
+        prompt that carries a failure summary of this node's work may break its misconception."""
+        self.contexts += 1
+        self._held = {}
+        if not (attempt >= 2 or prompt_id != node_id):  # not a retry, nor a repair node planned from a failure
+            return
+        # The failure summary is about this node's work: the misconceptions about the files it writes.
+        paths = {self.trace.steps[g][1]["path"] for g in self.trace.node_steps.get(node_id, []) if g in self.trace.after}
+        for m in self.misconceptions.values():
+            if m.node not in self.broken and (m.node == node_id or m.path in paths):
+                if self._belief_rng.random() < self.model.sticky_break:
+                    self.broken.add(m.node)
+
+    def _observe(self, messages: list[ChatMessage]) -> None:
+        """A rejected finish seen in the same context breaks a held misconception with probability O."""
+        if not self.model.sticky_observe or not messages or not messages[-1].content.startswith(REJECTED):
+            return
+        for node, held in list(self._held.items()):
+            if held and node not in self.broken and self._belief_rng.random() < self.model.sticky_observe:
+                self.broken.add(node)
+                self._held[node] = False
 
     def _step(self, messages: list[ChatMessage]) -> dict[str, Any]:
         user = messages[1].content if len(messages) > 1 else ""
@@ -185,13 +251,19 @@ class NoisyOracle:
             indexes = [g for g, (_, s) in enumerate(self.trace.steps) if s["tool"] != "finish"]
             indexes.append(len(self.trace.steps) - 1)
             key = ("*", 1)
+        if len(messages) <= 2:  # no turns yet: a fresh context
+            self._new_context(messages, node_id, key[0], key[1])
+        else:
+            self._observe(messages)
         if not indexes:
             return self._say({"tool": "finish", "summary": "nothing to do"})
-        g, action = self._needed(indexes, key)
+        g, action, misbelieved = self._needed(indexes, key)
         owner = self.trace.steps[g][0]
-        if self.rng.random() < self.p:
+        if self.rng.random() < self.node_p.get(owner, self.p):
             if action["tool"] not in EFFECT_TOOLS and action["tool"] != "finish":
                 self._emitted[key].add(g)
+            if misbelieved:
+                self.errors.append({"call": self.calls, "node": owner, "kind": "sticky"})
             return self._say(action)
         return self._say(self._error(action, g, indexes, owner))
 
@@ -226,6 +298,14 @@ class NoisyOracle:
     def _say(self, action: dict[str, Any]) -> dict[str, Any]:
         self._last = action
         return {"thought": f"next: {action['tool']}", "action": action}
+
+
+def _believe(text: str | None, believed: list[Misconception] | None) -> str | None:
+    """`text` as a model holding these misconceptions would write it."""
+    for m in believed or ():
+        if text is not None and m.present(text):
+            text = m.apply(text)
+    return text
 
 
 def _mutate(text: str) -> str:

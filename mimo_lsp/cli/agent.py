@@ -32,8 +32,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(f"error: no task family file at {family}", file=sys.stderr)
         return 2
     try:
-        result = run_benchmark(family, args.seeds, args.p, baseline=args.baseline, workers=args.workers,
-                               model_spec=args.model, progress=None if args.quiet else _err)
+        result = run_benchmark(family, args.seeds, args.p, baselines=args.baseline or [], workers=args.workers,
+                               model_spec=args.model, progress=None if args.quiet else _err, errors=args.errors)
     except (ValueError, KeyError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -57,11 +57,16 @@ def register(sub: Any) -> None:
     les.set_defaults(func=cmd_lessons)
     bench = sub.add_parser("bench", help="framework benchmarks")
     kinds = bench.add_subparsers(dest="bench", required=True)
-    lh = kinds.add_parser("long-horizon", help="agent vs naive baseline on a task family (noisy oracle by default)")
+    lh = kinds.add_parser("long-horizon", help="the agent vs baselines on a task family (noisy oracle by default)")
     lh.add_argument("--family", required=True, help="task family JSON (docs/benchmarks.md)")
     lh.add_argument("--seeds", type=int, default=10)
     lh.add_argument("--p", type=float, default=0.9, help="the oracle's per-call accuracy")
-    lh.add_argument("--baseline", action="store_true", help="also run the naive flat-loop baseline")
+    lh.add_argument("--baseline", action="append", nargs="?", const="flat", metavar="NAME",
+                    help="also run a baseline on the same seeds: flat (the default of a bare --baseline), "
+                         "flat_gated, no_node_checks, no_recovery, or all; repeatable")
+    lh.add_argument("--errors", default="iid", metavar="MODEL",
+                    help="the oracle's error model: iid, beta:K, sticky:SHARE,Q[,B[,O]], joined with + "
+                         "(e.g. beta:2+sticky:0.1,0.9); see mimo_lsp/bench/errors.py")
     lh.add_argument("--model", help="benchmark this model instead of the oracle (GGUF path, name, 'default')")
     lh.add_argument("--workers", type=int, help="parallel tasks (default: CPU count)")
     lh.add_argument("--json", metavar="OUT.json", help="write the results as JSON")

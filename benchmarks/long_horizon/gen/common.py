@@ -82,3 +82,127 @@ def write_family(fam: dict, filename: str) -> Path:
     steps = sum(len(n["steps"]) for n in fam["nodes"])
     print(f"wrote {out.relative_to(FAMILIES.parent.parent.parent)}: {len(fam['nodes'])} nodes, {steps} steps")
     return out
+
+
+# A docs checker the families' given tests share: every name, number and command of a doc lives in a form
+# that can be checked against the code (doctest blocks, console blocks with their output, API bullets whose
+# signatures must match), so a wrong fact fails a check. Family-specific checks come after it.
+DOCS_LIB = dedent('''
+    import doctest
+    import inspect
+    import os
+    import re
+    import shutil
+    import subprocess
+    import tempfile
+
+    ROOT = Path(__file__).resolve().parent.parent
+
+
+    def read(rel):
+        return (ROOT / rel).read_text(encoding="utf-8")
+
+
+    def blocks(text, lang):
+        """The bodies of the fenced blocks of this language."""
+        return re.findall(r"^```" + lang + r"\\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+
+
+    def section(text, heading):
+        """The `## heading` section of a Markdown text, up to the next `## ` heading ('' if there is none)."""
+        match = re.search(r"^## " + re.escape(heading) + r"\\n(.*?)(?=^## |\\Z)", text, re.MULTILINE | re.DOTALL)
+        return match.group(1) if match else ""
+
+
+    def check_pycon(rel, text=None):
+        """Run every ```pycon block of the doc as a doctest (one namespace per block)."""
+        parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+        for i, body in enumerate(blocks(read(rel) if text is None else text, "pycon")):
+            runner.run(parser.get_doctest(body, {}, f"{rel} block {i + 1}", rel, 0))
+        failed, tried = runner.summarize(verbose=False)
+        assert not failed, f"{rel}: {failed} of {tried} examples fail"
+        return tried
+
+
+    def check_console(rel, text=None, copy=None):
+        """Run every ```console block: each `$ command` in a scratch copy of the workspace (one copy per block;
+        `copy`: only these top-level entries), its output (stdout, then stderr) must be the lines that follow it."""
+        runs = 0
+        for body in blocks(read(rel) if text is None else text, "console"):
+            scratch = Path(tempfile.mkdtemp(prefix="docs-"))
+            try:
+                for item in ROOT.iterdir():
+                    if item.name not in (".mimo", ".git") and (copy is None or item.name in copy):
+                        (shutil.copytree if item.is_dir() else shutil.copy2)(item, scratch / item.name)
+                for cmd, expected in re.findall(r"^\\$ (.*)\\n((?:(?!\\$ ).*\\n)*)", body, re.MULTILINE):
+                    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", COLUMNS="80")  # argparse wraps at COLUMNS
+                    proc = subprocess.run(cmd, shell=True, cwd=scratch, capture_output=True, text=True, env=env,
+                                          timeout=60)
+                    got = proc.stdout + proc.stderr
+                    assert got == expected, f"{rel}: `{cmd}` printed {got!r}, the doc says {expected!r}"
+                    runs += 1
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+        return runs
+
+
+    def params(obj):
+        """A signature as the docs write it: names and defaults, no annotations."""
+        out, star = [], False
+        for p in inspect.signature(obj).parameters.values():
+            if p.kind is p.KEYWORD_ONLY and not star:
+                out.append("*")
+                star = True
+            if p.kind is p.VAR_POSITIONAL:
+                star = True
+                out.append("*" + p.name)
+            elif p.kind is p.VAR_KEYWORD:
+                out.append("**" + p.name)
+            else:
+                out.append(p.name if p.default is p.empty else f"{p.name}={p.default!r}")
+        return ", ".join(out)
+
+
+    def api_bullets(text):
+        """(module, name, params) of every `- `name(params)`` bullet, under its `## module` heading."""
+        found, module = [], None
+        for line in text.splitlines():
+            head = re.match(r"## (\\S+)$", line)
+            if head:
+                module = head.group(1)
+            bullet = re.match(r"- `(\\w+)\\((.*?)\\)`", line)
+            if bullet and module:
+                found.append((module, bullet.group(1), bullet.group(2)))
+        return found
+
+
+    def check_api(rel, skip=()):
+        """Every API bullet names a real function or class of its module, with the signature the code has."""
+        import importlib
+
+        bullets = api_bullets(read(rel))
+        for module, name, doc_params in bullets:
+            if name in skip:
+                continue
+            mod = importlib.import_module(module)
+            assert hasattr(mod, name), f"{rel}: {module} has no {name}"
+            want = params(getattr(mod, name))
+            assert doc_params.replace('"', "'") == want, f"{rel}: {name}({doc_params}) but the code has {name}({want})"
+        return bullets
+
+
+    def check_paths(rel):
+        """Every docs/*.md, tests/*.py or scripts/*.py path the doc mentions exists."""
+        for path in re.findall(r"\\b((?:docs|tests|scripts)/[\\w./-]*\\w)", read(rel)):
+            assert (ROOT / path).exists(), f"{rel} mentions {path}, which does not exist"
+
+
+    def main(checks, argv):
+        """Run the named checks (none named: all of them)."""
+        unknown = [a for a in argv if a not in checks]
+        if unknown:
+            sys.exit(f"unknown check(s) {unknown}; known: {sorted(checks)}")
+        for name in argv or checks:
+            checks[name]()
+            print(f"ok: docs {name}")
+    ''')

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sys
 
-from common import (TEST_PRELUDE, cmd, contains, dedent, edit, family, finish, list_files, node, not_contains,
+from common import (DOCS_LIB, TEST_PRELUDE, cmd, contains, dedent, edit, family, finish, list_files, node, not_contains,
                     read, run, search, write, write_family)
 
 OLD_NAMES = ["get_user", "all_users", "fetch_config", "send_mail", "fmt_date"]
@@ -468,6 +468,8 @@ T_MODELS = TEST_PRELUDE + dedent('''
 
     u = User(id=7, name="Kay", email="kay@lab.example", active=True, created=datetime.date(2020, 1, 2))
     assert u.domain == "lab.example"
+    odd = User(id=8, name="Odd", email='"a@b"@odd.example', active=False, created=datetime.date(2020, 1, 2))
+    assert odd.domain == "odd.example", "the domain is what follows the last @"
     assert [f.name for f in dataclasses.fields(User)] == ["id", "name", "email", "active", "created"]
     try:
         u.name = "other"
@@ -541,8 +543,8 @@ T_MAILER = TEST_PRELUDE + dedent('''
     assert store.OUTBOX[1]["to"] == "b@x.org"
     try:
         send_message(Message("nobody", "s", "b"))
-    except ValueError:
-        pass
+    except ValueError as exc:
+        assert str(exc) == "bad address: nobody", exc
     else:
         raise AssertionError("an address without @ must raise ValueError")
     assert len(store.OUTBOX) == 2
@@ -562,10 +564,13 @@ T_DATES = TEST_PRELUDE + dedent('''
     assert format_date(datetime.date(999, 12, 31), "long") == "31 December 999"
     assert format_date(datetime.date(999, 12, 31)) == "0999-12-31"
     assert format_date(datetime.date(2021, 1, 20), "us") == "01/20/2021"
+    months = [format_date(datetime.date(2024, month, 1), "long").split()[1] for month in range(1, 13)]
+    assert months == ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+                      "October", "November", "December"], months
     try:
         format_date(d, "roman")
-    except ValueError:
-        pass
+    except ValueError as exc:
+        assert str(exc) == "unknown date style: roman", exc
     else:
         raise AssertionError("an unknown style must raise ValueError")
     print("ok: dates")
@@ -607,8 +612,8 @@ T_ADMIN = TEST_PRELUDE + dedent('''
     assert describe(3) == "Grace Hopper <grace@navy.example.mil>"
     try:
         describe(9)
-    except KeyError:
-        pass
+    except KeyError as exc:
+        assert exc.args == (9,), exc.args
     else:
         raise AssertionError("describe(9) must raise KeyError")
     assert email_domains() == {"example.nl": 1, "example.org": 2, "navy.example.mil": 1}
@@ -628,8 +633,8 @@ T_NOTIFY = TEST_PRELUDE + dedent('''
                                "body": "Hello Edsger Dijkstra, welcome aboard."}
     try:
         welcome(77)
-    except KeyError:
-        pass
+    except KeyError as exc:
+        assert exc.args == (77,), exc.args
     else:
         raise AssertionError("welcome(77) must raise KeyError")
     assert broadcast("Maintenance", "Down at noon.") == 3
@@ -768,7 +773,7 @@ def lib_nodes():
               finish("send_message takes a Message and uses load_settings; send_mail delegates to it")]),
         node("lib.dates", "Add format_date(d, style) with iso/us/long styles; fmt_date delegates to it", [],
              "tests/test_dates.py passes", ["acme/dates.py"],
-             [cmd(t("dates")), contains("acme/dates.py", "def format_date(")],
+             [cmd(t("dates")), cmd(t("report")), cmd(t("export")), contains("acme/dates.py", "def format_date(")],
              [read("acme/dates.py"), read("tests/test_dates.py"),
               edit("acme/dates.py", DATES_FMT_OLD, DATES_FORMAT + DATES_WRAPPER),
               run(t("dates")), run(t("export")),
@@ -997,24 +1002,23 @@ def doc_nodes():
         node("docs.readme_quickstart", "README.md: quick start with find_user / list_users", ["lib.users"],
              "README quick start shows the 2.0 user API", ["README.md"],
              [not_contains("README.md", "get_user"), not_contains("README.md", "all_users"),
-              contains("README.md", "find_user(1)")],
-             [search("get_user all_users README"), read("README.md"),
-              edit("README.md", '''from acme.users import all_users, get_user
+              contains("README.md", "find_user(1)"), cmd(DOCS + " readme")],
+             [search("get_user all_users README"), read("README.md"), read("tests/test_docs.py"),
+              edit("README.md", '''```python
+from acme.users import all_users, get_user
 
 user = get_user(1)
 print(user["name"], user["email"])
 for u in all_users(active_only=True):
-    print(u["id"], u["name"])''', '''from acme.users import find_user, list_users
-
-user = find_user(1)  # a User, or None
-print(user.name, user.email)
-for u in list_users(active_only=True):
-    print(u.id, u.name)'''),
+    print(u["id"], u["name"])
+```''', README_QUICKSTART),
+              run(DOCS + " readme"),
               finish("README quick start uses find_user / list_users")]),
         node("docs.readme_config", "README.md: configuration through load_settings", ["docs.readme_quickstart",
                                                                                       "lib.config"],
              "README configuration section shows load_settings", ["README.md"],
-             [not_contains("README.md", "fetch_config"), contains("README.md", "load_settings()")],
+             [not_contains("README.md", "fetch_config"), contains("README.md", "load_settings()"),
+              cmd(DOCS + " readme")],
              [read("README.md"), read("acme/config.py"),
               edit("README.md", '''Settings come from `fetch_config()`, which returns a dict:
 
@@ -1025,114 +1029,265 @@ cfg = fetch_config()
 print(cfg["smtp_host"], cfg["smtp_port"])
 ```
 
-docs/config.md lists every key.''', '''Settings come from `load_settings()`, which returns a frozen `Settings` object:
-
-```python
-from acme.config import load_settings
-
-settings = load_settings()
-print(settings.smtp_host, settings.smtp_port)
-test = load_settings({"smtp_port": 2525})  # single values overridden
-```
-
-docs/config.md lists every field.'''),
+docs/config.md lists every key.''', README_CONFIG),
+              run(DOCS + " readme"),
               finish("README configuration section uses load_settings")]),
         node("docs.api_users", "docs/api.md: the acme.users section and a new acme.models section",
              ["lib.users"], "docs/api.md documents find_user, list_users and the models", ["docs/api.md"],
-             [not_contains("docs/api.md", "get_user"), contains("docs/api.md", "## acme.models")],
-             [read("docs/api.md"), read("acme/users.py"),
+             [not_contains("docs/api.md", "get_user"), contains("docs/api.md", "## acme.models"),
+              cmd(DOCS + " api")],
+             [read("docs/api.md"), read("acme/users.py"), read("tests/test_docs.py"),
               edit("docs/api.md", '''## acme.users
 
 - `get_user(uid)`: the user with this id as a dict (`id`, `name`, `email`, `active`, `created`), or `None`.
-- `all_users(active_only=False)`: every user as a dict, in id order.''', '''## acme.models
-
-Frozen dataclasses:
-
-- `User(id, name, email, active, created)`; `User.domain` is the part of the email after `@`.
-- `Settings(smtp_host, smtp_port, sender, report_title, date_style="iso")`.
-- `Message(to, subject, body)`.
-
-## acme.users
-
-- `find_user(user_id)`: the `User` with this id, or `None`.
-- `list_users(*, active_only=False)`: every `User`, in id order.'''),
+- `all_users(active_only=False)`: every user as a dict, in id order.''', API_USERS),
+              run(DOCS + " api"),
               finish("documented acme.models and acme.users")]),
         node("docs.api_config", "docs/api.md: load_settings", ["docs.api_users", "lib.config"],
              "docs/api.md documents load_settings", ["docs/api.md"],
-             [not_contains("docs/api.md", "fetch_config"), contains("docs/api.md", "load_settings(overrides=None)")],
+             [not_contains("docs/api.md", "fetch_config"), contains("docs/api.md", "load_settings(overrides=None)"),
+              cmd(DOCS + " api")],
              [read("docs/api.md"), read("acme/config.py"),
               edit("docs/api.md", "- `fetch_config()`: the configuration as a dict; see docs/config.md.",
-                   "- `load_settings(overrides=None)`: the configuration as a `Settings` object; `overrides` (a dict)\n"
+                   "- `load_settings(overrides=None)`: the configuration as a Settings object; the overrides dict\n"
                    "  replaces single values. See docs/config.md."),
+              run(DOCS + " api"),
               finish("documented load_settings")]),
         node("docs.api_mailer", "docs/api.md: send_message", ["docs.api_users", "lib.mailer"],
              "docs/api.md documents send_message", ["docs/api.md"],
-             [not_contains("docs/api.md", "send_mail"), contains("docs/api.md", "send_message(message)")],
+             [not_contains("docs/api.md", "send_mail"), contains("docs/api.md", "send_message(message)"),
+              cmd(DOCS + " api")],
              [read("docs/api.md"), read("acme/mailer.py"),
               edit("docs/api.md", "- `send_mail(to, subject, body)`: queue a mail from the configured sender; "
-                                  "returns its outbox index.",
-                   "- `send_message(message)`: queue a `Message` from the configured sender; returns its outbox index."),
+                                  "returns its outbox index.\n  Raises `ValueError` for an address without `@`.",
+                   "- `send_message(message)`: queue a Message from the configured sender; returns its outbox index.\n"
+                   "  Raises ValueError for an address without an at sign."),
+              run(DOCS + " api"),
               finish("documented send_message")]),
         node("docs.api_dates", "docs/api.md: format_date and its styles", ["docs.api_users", "lib.dates"],
              "docs/api.md documents format_date", ["docs/api.md"],
-             [not_contains("docs/api.md", "fmt_date"), contains("docs/api.md", 'format_date(d, style="iso")')],
+             [not_contains("docs/api.md", "fmt_date"), contains("docs/api.md", "format_date(d, style='iso')"),
+              cmd(DOCS + " api")],
              [read("docs/api.md"), read("acme/dates.py"),
-              edit("docs/api.md", "- `fmt_date(d)`: a `datetime.date` as `YYYY-MM-DD`.",
-                   '- `format_date(d, style="iso")`: a `datetime.date` as text; styles `iso` (2024-03-05),\n'
-                   "  `us` (03/05/2024) and `long` (5 March 2024); `ValueError` for any other style."),
+              edit("docs/api.md", "- `fmt_date(d)`: a `datetime.date` as `YYYY-MM-DD`.", API_DATES),
+              run(DOCS + " api"),
               finish("documented format_date")]),
         node("docs.config", "docs/config.md: Settings fields instead of dict keys", ["lib.config"],
              "docs/config.md documents load_settings and Settings", ["docs/config.md"],
-             [not_contains("docs/config.md", "fetch_config"), contains("docs/config.md", "load_settings().sender")],
-             [read("docs/config.md"), read("acme/models.py"),
-              edit("docs/config.md", "`acme.config.fetch_config()` returns a dict with these keys:\n\n| key |",
-                   "`acme.config.load_settings()` returns a frozen `acme.models.Settings` with these fields:\n\n"
-                   "| field |"),
-              edit("docs/config.md", 'Read a value with `fetch_config()["sender"]`.',
-                   "Read a value with `load_settings().sender`; `load_settings({\"sender\": \"x@y\"})` overrides one."),
+             [not_contains("docs/config.md", "fetch_config"), contains("docs/config.md", "load_settings()"),
+              cmd(DOCS + " config")],
+             [read("docs/config.md"), read("acme/models.py"), read("tests/test_docs.py"),
+              write("docs/config.md", CONFIG_DOC_NEW), run(DOCS + " config"),
               finish("docs/config.md describes Settings")]),
         node("docs.migration", "docs/migration.md: a 1.x -> 2.0 migration guide",
              ["remove.users", "remove.config", "remove.mailer", "remove.dates"],
              "docs/migration.md maps every old name to the new API", ["docs/migration.md"],
              [contains("docs/migration.md", "| `get_user(uid)` | `find_user(user_id)`"),
-              contains("docs/migration.md", "send_message(Message(")],
-             [search("def find_user"), read("docs/api.md"), write("docs/migration.md", MIGRATION_DOC),
+              contains("docs/migration.md", "send_message(Message("), cmd(DOCS + " migration")],
+             [search("def find_user"), read("docs/api.md"), read("tests/test_docs.py"),
+              write("docs/migration.md", MIGRATION_DOC), run(DOCS + " migration"),
               finish("wrote the migration guide")]),
     ]
 
 
-MIGRATION_DOC = dedent('''
+DOCS = "python3 tests/test_docs.py"
+README_QUICKSTART = dedent("""
+    ```pycon
+    >>> from acme.users import find_user, list_users
+    >>> user = find_user(1)  # a User, or None
+    >>> print(user.name, user.email)
+    Ada Lovelace ada@example.org
+    >>> for u in list_users(active_only=True):
+    ...     print(u.id, u.name)
+    1 Ada Lovelace
+    3 Grace Hopper
+    4 Edsger Dijkstra
+    ```""").strip("\n")
+README_CONFIG = dedent("""
+    Settings come from a frozen dataclass; single values can be overridden:
+
+    ```pycon
+    >>> from acme.config import load_settings
+    >>> settings = load_settings()
+    >>> print(settings.smtp_host, settings.smtp_port)
+    mail.example.org 587
+    >>> load_settings({"smtp_port": 2525}).smtp_port
+    2525
+    ```
+
+    docs/config.md lists every field.""").strip("\n")
+API_USERS = dedent("""
+    ## acme.models
+
+    Frozen dataclasses:
+
+    - `User(id, name, email, active, created)`
+    - `Settings(smtp_host, smtp_port, sender, report_title, date_style='iso')`
+    - `Message(to, subject, body)`
+
+    ```pycon
+    >>> from acme.users import find_user
+    >>> find_user(3).domain  # the part of the email address after the last @
+    'navy.example.mil'
+    ```
+
+    ## acme.users
+
+    - `find_user(user_id)`: the user with this id (a User), or None.
+    - `list_users(*, active_only=False)`: every user in id order (Users).""").strip("\n")
+API_DATES = dedent("""
+    - `format_date(d, style='iso')`: a date as text in one of three styles; ValueError for any other style.
+
+    ```pycon
+    >>> import datetime
+    >>> from acme.dates import format_date
+    >>> [format_date(datetime.date(2024, 3, 5), style) for style in ("iso", "us", "long")]
+    ['2024-03-05', '03/05/2024', '5 March 2024']
+    ```""").strip("\n")
+CONFIG_DOC_NEW = dedent("""
+    # Configuration
+
+    The configuration is a frozen dataclass. Its fields and their defaults:
+
+    ```pycon
+    >>> from acme.config import load_settings
+    >>> load_settings()
+    Settings(smtp_host='mail.example.org', smtp_port=587, sender='noreply@example.org', report_title='Acme user report', date_style='iso')
+    >>> load_settings({"sender": "x@y"}).sender
+    'x@y'
+    ```
+
+    | field | meaning |
+    | --- | --- |
+    | `smtp_host` | mail server |
+    | `smtp_port` | mail server port |
+    | `sender` | From address of every mail |
+    | `report_title` | first line of the active-user report and the welcome subject |
+    | `date_style` | how dates are written |
+    """)
+MIGRATION_DOC = dedent("""
     # Migrating from acme 1.x to 2.0
 
-    acme 2.0 returns frozen dataclasses (`acme.models`) instead of dicts, so `user["name"]` becomes
-    `user.name`. The 1.x functions are removed:
+    The new functions return frozen dataclasses instead of dicts: read fields as attributes. The old
+    functions are removed:
 
     | 1.x | 2.0 |
     | --- | --- |
-    | `get_user(uid)` | `find_user(user_id)` (a `User` or `None`) |
-    | `all_users(active_only=False)` | `list_users(*, active_only=False)` (keyword-only) |
-    | `fetch_config()["key"]` | `load_settings().key` |
-    | `send_mail(to, subject, body)` | `send_message(Message(to, subject, body))` |
-    | `fmt_date(d)` | `format_date(d)` (also `style="us"` or `"long"`) |
-    ''')
+    | `get_user(uid)` | `find_user(user_id)` |
+    | `all_users(active_only=False)` | `list_users(*, active_only=False)` |
+    | `fetch_config()` | `load_settings(overrides=None)` |
+    | `send_mail(to, subject, body)` | `send_message(message)` |
+    | `fmt_date(d)` | `format_date(d, style='iso')` |
+
+    A mail is a Message now:
+
+    ```pycon
+    >>> from acme.mailer import send_message
+    >>> from acme.models import Message
+    >>> from acme.store import OUTBOX
+    >>> send_message(Message("ada@example.org", "Hi", "Hello"))
+    0
+    >>> OUTBOX[0]
+    {'from': 'noreply@example.org', 'to': 'ada@example.org', 'subject': 'Hi', 'body': 'Hello'}
+    ```
+    """)
+CHANGELOG_2 = dedent("""
+    # Changelog
+
+    ## 2.0.0
+
+    - Breaking: the API returns frozen dataclasses instead of dicts.
+    - `get_user` -> `find_user`
+    - `all_users` -> `list_users` (its argument is keyword-only now)
+    - `fetch_config` -> `load_settings`
+    - `send_mail` -> `send_message`
+    - `fmt_date` -> `format_date`
+    - See docs/migration.md.
+    """)
+
+# The docs check (given): the shared checker plus what this family's docs must say.
+T_DOCS = TEST_PRELUDE + DOCS_LIB + dedent("""
+    import dataclasses
+    import importlib
+
+    TARGET = "2.0.0"  # the release this migration makes
+    OLD_API = {"get_user": "uid", "all_users": "active_only=False", "fetch_config": "", "send_mail": "to, subject, body",
+               "fmt_date": "d"}
+    RENAMES = {"get_user": ("acme.users", "find_user"), "all_users": ("acme.users", "list_users"),
+               "fetch_config": ("acme.config", "load_settings"), "send_mail": ("acme.mailer", "send_message"),
+               "fmt_date": ("acme.dates", "format_date")}
+    MODULES = ["acme.models", "acme.users", "acme.config", "acme.mailer", "acme.dates"]
+
+
+    def readme():
+        assert check_pycon("README.md") >= 1, "README.md shows its examples as ```pycon blocks"
+        check_paths("README.md")
+
+
+    def api():
+        check_api("docs/api.md", skip=OLD_API)
+        check_pycon("docs/api.md")
+        check_paths("docs/api.md")
+
+
+    def api_complete():
+        documented = [(m, n) for m, n, _ in check_api("docs/api.md")]
+        public = []
+        for name in MODULES:
+            mod = importlib.import_module(name)
+            public += [(name, n) for n, obj in vars(mod).items() if not n.startswith("_")
+                       and (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == name]
+        assert sorted(documented) == sorted(public), f"docs/api.md documents {documented}, the API is {public}"
+
+
+    def config():
+        from acme.models import Settings
+
+        check_pycon("docs/config.md")
+        fields = re.findall(r"^\\| `(\\w+)` \\|", read("docs/config.md"), re.MULTILINE)
+        assert fields == [f.name for f in dataclasses.fields(Settings)], fields
+
+
+    def migration():
+        text = read("docs/migration.md")
+        major, minor = TARGET.split(".")[:2]
+        old, new = f"{int(major) - 1}.x", f"{major}.{minor}"
+        assert text.startswith(f"# Migrating from acme {old} to {new}\\n"), text.splitlines()[0]
+        assert f"| {old} | {new} |" in text, "the table's header names the two versions"
+        rows = re.findall(r"^\\| `(\\w+)\\((.*?)\\)` \\| `(\\w+)\\((.*?)\\)` \\|$", text, re.MULTILINE)
+        assert sorted(r[0] for r in rows) == sorted(OLD_API), rows
+        for old_name, old_params, new_name, new_params in rows:
+            assert old_params == OLD_API[old_name], f"1.x had {old_name}({OLD_API[old_name]})"
+            module, name = RENAMES[old_name]
+            assert new_name == name, f"{old_name} became {name}, not {new_name}"
+            want = params(getattr(importlib.import_module(module), name))
+            assert new_params.replace('"', "'") == want, f"{name}({new_params}) but the code has {name}({want})"
+        check_pycon("docs/migration.md")
+
+
+    def changelog():
+        text = read("CHANGELOG.md")
+        entry = text.split(f"## {TARGET}\\n", 1)[1].split("\\n## ", 1)[0]
+        pairs = sorted(re.findall(r"`(\\w+)` -> `(\\w+)`", entry))
+        assert pairs == sorted((o, n) for o, (_, n) in RENAMES.items()), pairs
+        check_paths("CHANGELOG.md")
+
+
+    CHECKS = {"readme": readme, "api": api, "api_complete": api_complete, "config": config, "migration": migration,
+              "changelog": changelog}
+
+    if __name__ == "__main__":
+        main(CHECKS, sys.argv[1:])
+    """)
 
 
 def changelog_node(deps):
     return node("release", "CHANGELOG.md 2.0.0 entry and version 2.0.0", deps,
                 "tests/run_all.py passes (no legacy names anywhere)", ["CHANGELOG.md", "acme/__init__.py"],
-                [cmd(t("no_legacy")), cmd("python3 tests/run_all.py"), contains("CHANGELOG.md", "## 2.0.0")],
+                [cmd(t("no_legacy")), cmd(DOCS + " changelog"), cmd("python3 tests/run_all.py"),
+                 contains("CHANGELOG.md", "## 2.0.0")],
                 [list_files("."), read("CHANGELOG.md"), read("tests/test_no_legacy.py"),
-                 edit("CHANGELOG.md", "# Changelog\n", dedent('''
-                     # Changelog
-
-                     ## 2.0.0
-
-                     - Breaking: the API returns `User` / `Settings` / `Message` dataclasses (`acme.models`).
-                     - `get_user` -> `find_user`, `all_users` -> `list_users` (keyword-only `active_only`).
-                     - `fetch_config` -> `load_settings(overrides=None)`.
-                     - `send_mail` -> `send_message(Message(...))`; `fmt_date` -> `format_date(d, style)`.
-                     - See docs/migration.md.
-                     ''')),
+                 edit("CHANGELOG.md", "# Changelog\n", CHANGELOG_2),
                  edit("acme/__init__.py", '__version__ = "1.4.0"', '__version__ = "2.0.0"'),
                  run(t("no_legacy")), run("python3 tests/run_all.py"), finish("released 2.0.0; the whole suite passes")])
 
@@ -1147,6 +1302,7 @@ BASE_FILES = {
     "tests/test_mailer.py": T_MAILER, "tests/test_dates.py": T_DATES, "tests/test_api.py": T_API,
     "tests/test_report.py": T_REPORT, "tests/test_admin.py": T_ADMIN, "tests/test_notify.py": T_NOTIFY,
     "tests/test_cli.py": T_CLI, "tests/test_export.py": T_EXPORT, "tests/test_no_legacy.py": T_NO_LEGACY,
+    "tests/test_docs.py": T_DOCS,
 }
 
 MIGRATED = ["acme/users.py", "acme/config.py", "acme/mailer.py", "acme/dates.py", "acme/__init__.py",
@@ -1223,7 +1379,7 @@ def build_small():
     nodes = [
         node("lib.dates", "Add format_date(d, style) with iso/us/long styles; fmt_date delegates to it", [],
              "tests/test_dates.py passes", ["acme/dates.py"],
-             [cmd(t("dates")), contains("acme/dates.py", "def format_date(")],
+             [cmd(t("dates")), cmd(t("report")), cmd(t("export")), contains("acme/dates.py", "def format_date(")],
              [read("acme/dates.py"), read("tests/test_dates.py"),
               edit("acme/dates.py", DATES_FMT_OLD, DATES_FORMAT + DATES_WRAPPER),
               run(t("dates")), finish("format_date supports iso, us and long; fmt_date is a wrapper")]),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from common import (TEST_PRELUDE, cmd, contains, dedent, edit, family, finish, list_files, node, read, run, search,
+from common import (DOCS_LIB, TEST_PRELUDE, cmd, contains, dedent, edit, family, finish, list_files, node, read, run, search,
                     write, write_family)
 
 SPEC = dedent('''
@@ -369,9 +369,9 @@ STORE = dedent('''
         """Write the items sorted by sku, atomically: a temporary file in the same folder, then os.replace."""
         path = Path(path)
         data = {"version": FORMAT_VERSION, "items": [items[sku].to_dict() for sku in sorted(items)]}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(data, indent=2) + "\\n")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        os.write(fd, (json.dumps(data, indent=2) + "\\n").encode("utf-8"))
+        os.close(fd)
         os.replace(tmp, path)
     ''')
 
@@ -518,14 +518,6 @@ CLI = dedent('''
     from inventory import __version__, csvio, models, ops, report, search, store
     from inventory.models import InventoryError, Item
 
-    COMMANDS = {}
-
-
-    def command(fn):
-        """Register cmd_NAME as the handler of NAME: fn(args, items) -> new items to save, or None."""
-        COMMANDS[fn.__name__[len("cmd_"):]] = fn
-        return fn
-
 
     @functools.cache  # built once per process; parse_args does not change it
     def build_parser():
@@ -538,8 +530,8 @@ CLI = dedent('''
         return parser
 
 
-    @command
     def cmd_list(args, items):
+        """The handler of `list`; each cmd_NAME(args, items) returns the new items to save, or None."""
         if args.tag:
             items = {item.sku: item for item in search.by_tag(items, args.tag)}
         print(report.format_table(items))
@@ -549,7 +541,7 @@ CLI = dedent('''
         args = build_parser().parse_args(argv)
         try:
             items = store.load(args.file)
-            changed = COMMANDS[args.command](args, items)
+            changed = globals()["cmd_" + args.command](args, items)
             if changed is not None:
                 store.save(args.file, changed)
         except InventoryError as exc:
@@ -607,6 +599,7 @@ CLI_TEST = test_file("cli", '''
         code, out, err = cli(path, "list")
         assert code == 1 and out == "" and err.startswith("error: "), (code, out, err)
         assert cli(path, "frobnicate")[0] == 2
+        assert cli(path)[0] == 2, "a command is required"
 
 
     def test_module_entry_point():
@@ -626,7 +619,6 @@ SUBCOMMANDS = [
         p.add_argument("price", help="like 12.50")
         p.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
         ''', '''
-        @command
         def cmd_add(args, items):
             item = Item(args.sku, args.name, args.qty, models.parse_price(args.price), tuple(args.tag))
             new = ops.add_item(items, item)
@@ -648,7 +640,6 @@ SUBCOMMANDS = [
         p = sub.add_parser("remove", help="remove an item")
         p.add_argument("sku")
         ''', '''
-        @command
         def cmd_remove(args, items):
             new = ops.remove_item(items, args.sku)
             print(f"removed {args.sku}")
@@ -665,7 +656,6 @@ SUBCOMMANDS = [
         p.add_argument("sku")
         p.add_argument("delta", type=int)
         ''', '''
-        @command
         def cmd_adjust(args, items):
             new = ops.adjust(items, args.sku, args.delta)
             print(f"{args.sku}: {new[args.sku].qty}")
@@ -684,7 +674,6 @@ SUBCOMMANDS = [
         p.add_argument("sku")
         p.add_argument("price", help="like 12.50")
         ''', '''
-        @command
         def cmd_price(args, items):
             new = ops.set_price(items, args.sku, models.parse_price(args.price))
             print(f"{args.sku}: {models.format_price(new[args.sku].price_cents)}")
@@ -702,7 +691,6 @@ SUBCOMMANDS = [
         p.add_argument("sku")
         p.add_argument("name")
         ''', '''
-        @command
         def cmd_rename(args, items):
             new = ops.rename(items, args.sku, args.name)
             print(f"{args.sku}: {new[args.sku].name}")
@@ -718,7 +706,6 @@ SUBCOMMANDS = [
         p = sub.add_parser("show", help="one item in detail")
         p.add_argument("sku")
         ''', '''
-        @command
         def cmd_show(args, items):
             if args.sku not in items:
                 raise InventoryError(f"no item {args.sku}")
@@ -736,7 +723,6 @@ SUBCOMMANDS = [
         p = sub.add_parser("report", help="totals, low stock and value per tag")
         p.add_argument("--threshold", type=int, default=5, help="low stock below this quantity (default 5)")
         ''', '''
-        @command
         def cmd_report(args, items):
             print(f"items: {len(items)}")
             print(f"units: {sum(item.qty for item in items.values())}")
@@ -753,12 +739,14 @@ SUBCOMMANDS = [
                 "items: 3", "units: 17", "value: 30.59", "low stock:", "  XYZ-001 1", "  ABC-123 4", "by tag:",
                 "  red 10.00", "  tools 10.60", "  untagged 19.99"]
             assert cli(fresh(), "report", "--threshold", "1")[1].splitlines()[3:5] == ["low stock:", "by tag:"]
+            path = fresh()
+            cli(path, "adjust", "ABC-123", "1")
+            assert cli(path, "report")[1].splitlines()[3:6] == ["low stock:", "  XYZ-001 1", "by tag:"], "default 5"
         ''', ["report.by_tag", "models.price"], "report prints totals, low stock and value per tag"),
     ("search", '''
         p = sub.add_parser("search", help="items whose sku or name contains TEXT")
         p.add_argument("text")
         ''', '''
-        @command
         def cmd_search(args, items):
             found = search.by_text(items, args.text)
             for item in found:
@@ -775,7 +763,6 @@ SUBCOMMANDS = [
     ("export", '''
         sub.add_parser("export", help="the items as CSV on stdout")
         ''', '''
-        @command
         def cmd_export(args, items):
             csvio.export_csv(items, sys.stdout)
         ''', '''
@@ -788,7 +775,6 @@ SUBCOMMANDS = [
         p = sub.add_parser("import", help="add the items of a CSV file")
         p.add_argument("csv_path")
         ''', '''
-        @command
         def cmd_import(args, items):
             try:
                 with open(args.csv_path, encoding="utf-8", newline="") as fh:
@@ -810,7 +796,8 @@ SUBCOMMANDS = [
             assert code == 1 and "DEF-010 already exists" in err and len(store.load(path)) == 5
             csv_path.write_text("sku,name,qty,price,tags\\nGHI-001,Ok,1,1,\\nGHI-002,Bad,x,1,\\n")
             assert cli(path, "import", str(csv_path)) == (1, "", "error: line 3: bad qty 'x'\\n")
-            assert cli(path, "import", str(path.parent / "missing.csv"))[0] == 1
+            assert cli(path, "import", str(path.parent / "missing.csv")) == (
+                1, "", f"error: cannot read {path.parent / 'missing.csv'}: No such file or directory\\n")
             assert "GHI-001" not in store.load(path)
         ''', ["csvio.import", "ops.add_remove"], "import adds the rows of a CSV file"),
 ]
@@ -870,6 +857,22 @@ def library_nodes():
                                assert rejects(*args), args
 
 
+                       def message(*args):
+                           try:
+                               Item(*args)
+                           except InventoryError as exc:
+                               return str(exc)
+                           raise AssertionError(f"Item{args} must raise InventoryError")
+
+
+                       def test_messages():
+                           assert message("AB-123", "x", 1, 1) == "bad sku 'AB-123': expected 3 capitals, '-', 3 digits"
+                           assert message("ABC-123", " ", 1, 1) == "ABC-123: the name must not be empty"
+                           assert message("ABC-123", "x", -1, 1) == "ABC-123: qty must be an int >= 0, not -1"
+                           assert message("ABC-123", "x", 1, -2) == "ABC-123: price must be an int >= 0 (cents), not -2"
+                           assert Item("ABC-123", "x", 1, 1, ["t"]).tags == ("t",), "tags are stored as a tuple"
+
+
                        def test_dict_round_trip():
                            item = Item("XYZ-001", "Gadget", 1, 1999, ("b", "a"))
                            assert item.to_dict() == {"sku": "XYZ-001", "name": "Gadget", "qty": 1, "price_cents": 1999,
@@ -905,6 +908,10 @@ def library_nodes():
                            for bad in ("-1", "1.234", "abc", "", "1.", ".5", "1,50"):
                                assert rejects_price(bad), bad
                            assert [format_price(c) for c in (1250, 5, 0, 100000, 99)] == ["12.50", "0.05", "0.00", "1000.00", "0.99"]
+                           try:
+                               parse_price("1.234")
+                           except InventoryError as exc:
+                               assert str(exc) == "bad price '1.234': expected like 12.50", exc
 
 
                        def rejects_price(text):
@@ -950,8 +957,8 @@ def library_nodes():
                                path.write_text('{"version": 2, "items": []}')
                                try:
                                    store.load(path)
-                               except InventoryError:
-                                   pass
+                               except InventoryError as exc:
+                                   assert str(exc) == f"{path}: unsupported version 2", exc
                                else:
                                    raise AssertionError("version 2 must be rejected")
                        ''')),
@@ -972,7 +979,8 @@ def library_nodes():
                                try:
                                    store.load(path)
                                except InventoryError as exc:
-                                   assert "not valid JSON" in str(exc)
+                                   assert str(exc) == (f"{path}: not valid JSON (Expecting property name enclosed in "
+                                                       "double quotes, line 1)"), exc
                                else:
                                    raise AssertionError("a corrupt file must raise InventoryError")
                        '''),
@@ -1015,6 +1023,10 @@ def library_nodes():
                 assert ops.adjust(BASE, "ABC-123", 6)["ABC-123"].qty == 10
                 assert BASE["ABC-123"].qty == 4
                 assert fails(ops.adjust, BASE, "ABC-123", -5)
+                try:
+                    ops.adjust(BASE, "XYZ-001", -2)
+                except InventoryError as exc:
+                    assert str(exc) == "XYZ-001: only 1 in stock", exc
                 assert fails(ops.adjust, BASE, "NOP-000", 1)
             ''', "adjust changes quantities, never below 0"),
         ("ops.set_price", "inventory/ops.py: set_price", "set_price", OPS_PRICE, '''
@@ -1208,63 +1220,232 @@ def cli_nodes():
     return n
 
 
+DOCS = "python3 tests/docs_check.py"
 README_SECTIONS = [
-    ("installation", "Installation", [], "", '''
+    ("installation", "Installation", [], "", """
         ## Installation
 
-        No dependencies beyond Python 3.11. Run it from a checkout: `python3 -m inventory --help`.
-        '''),
-    ("usage", "Usage", ["cli.add"], "inventory/cli.py", '''
+        No dependencies beyond the standard library. Run it from a checkout:
+
+        ```console
+        $ python3 -m inventory --version
+        inventory 0.1.0
+        ```
+        """),
+    ("usage", "Usage", ["cli.add", "cli.remove"], "inventory/cli.py", """
         ## Usage
 
-        ```
-        python3 -m inventory add ABC-123 "Widget" 4 2.50 --tag tools
-        python3 -m inventory list
-        python3 -m inventory --file other.json report
+        ```console
+        $ python3 -m inventory add ABC-123 Widget 4 2.50 --tag tools --tag metal
+        added ABC-123
+        $ python3 -m inventory add XYZ-001 Gadget 1 19.99
+        added XYZ-001
+        $ python3 -m inventory list
+        SKU     NAME                   QTY     PRICE
+        ABC-123 Widget                   4      2.50
+        XYZ-001 Gadget                   1     19.99
+        $ python3 -m inventory list --tag metal
+        SKU     NAME                   QTY     PRICE
+        ABC-123 Widget                   4      2.50
+        $ ls *.json
+        inventory.json
         ```
 
-        Every command reads the inventory file (`--file`, default `inventory.json`) and saves it when it changes.
-        On a bad value or an unknown SKU the command prints `error: ...`, changes nothing and exits with status 1.
-        '''),
+        Every command reads the inventory file (another one with --file) and saves it when it changes. On a
+        bad value or an unknown SKU it prints an error, changes nothing and fails:
+
+        ```console
+        $ python3 -m inventory remove ZZZ-999 2>&1; echo "status $?"
+        error: no item ZZZ-999
+        status 1
+        ```
+        """),
     ("commands", "Commands", ["cli.add", "cli.remove", "cli.adjust", "cli.price", "cli.rename", "cli.show",
-                              "cli.report", "cli.search", "cli.export", "cli.import"], "SPEC.md", '''
+                              "cli.report", "cli.search", "cli.export", "cli.import"], "inventory/cli.py", """
         ## Commands
 
         | command | what it does |
         | --- | --- |
         | `list [--tag TAG]` | the items as a table |
-        | `add SKU NAME QTY PRICE [--tag TAG]...` | add a new item |
-        | `remove SKU` | remove an item |
-        | `adjust SKU DELTA` | change a quantity (never below 0) |
-        | `price SKU PRICE` | set a price |
-        | `rename SKU NAME` | rename an item |
-        | `show SKU` | one item in detail |
-        | `report [--threshold N]` | totals, items below N in stock (default 5), value per tag |
-        | `search TEXT` | items whose SKU or name contains TEXT |
-        | `export` | CSV on stdout |
-        | `import CSV_PATH` | add the rows of a CSV file (all or nothing) |
-        '''),
-    ("data", "Data file", ["store.corrupt"], "inventory/store.py", '''
+        | `add [--tag TAG] sku name qty price` | add a new item |
+        | `remove sku` | remove an item |
+        | `adjust sku delta` | change a quantity by DELTA |
+        | `price sku price` | set the price of an item |
+        | `rename sku name` | rename an item |
+        | `show sku` | one item in detail |
+        | `report [--threshold THRESHOLD]` | totals, low stock and value per tag |
+        | `search text` | items whose sku or name contains TEXT |
+        | `export` | the items as CSV on stdout |
+        | `import csv_path` | add the items of a CSV file |
+
+        The options, as the help shows them:
+
+        ```console
+        $ python3 -m inventory --help | sed -n '5p;/^options/,$p'
+        Keep track of stock in a JSON file.
+        options:
+          -h, --help            show this help message and exit
+          --file FILE           the inventory file (default: inventory.json)
+          --version             show program's version number and exit
+        $ python3 -m inventory list --help
+        usage: inventory list [-h] [--tag TAG]
+
+        options:
+          -h, --help  show this help message and exit
+          --tag TAG   only the items with this tag
+        $ python3 -m inventory add --help
+        usage: inventory add [-h] [--tag TAG] sku name qty price
+
+        positional arguments:
+          sku
+          name
+          qty
+          price       like 12.50
+
+        options:
+          -h, --help  show this help message and exit
+          --tag TAG   a tag (repeatable)
+        $ python3 -m inventory price --help
+        usage: inventory price [-h] sku price
+
+        positional arguments:
+          sku
+          price       like 12.50
+
+        options:
+          -h, --help  show this help message and exit
+        $ python3 -m inventory report --help
+        usage: inventory report [-h] [--threshold THRESHOLD]
+
+        options:
+          -h, --help            show this help message and exit
+          --threshold THRESHOLD
+                                low stock below this quantity (default 5)
+        ```
+        """),
+    ("data", "Data file", ["store.corrupt"], "inventory/store.py", """
         ## Data file
 
-        The inventory is one JSON file: `{"version": 1, "items": [...]}`, items sorted by SKU, each
-        `{"sku": "ABC-123", "name": "Widget", "qty": 4, "price_cents": 250, "tags": ["tools"]}`. Prices are
-        stored in cents. The file is replaced atomically on every save.
-        '''),
-    ("csv", "CSV format", ["csvio.import"], "inventory/csvio.py", '''
+        One JSON file, items sorted by SKU, prices in cents, replaced atomically on every save:
+
+        ```console
+        $ python3 -m inventory add ABC-123 Widget 4 2.50 --tag tools --tag metal
+        added ABC-123
+        $ cat inventory.json
+        {
+          "version": 1,
+          "items": [
+            {
+              "sku": "ABC-123",
+              "name": "Widget",
+              "qty": 4,
+              "price_cents": 250,
+              "tags": [
+                "metal",
+                "tools"
+              ]
+            }
+          ]
+        }
+        ```
+        """),
+    ("csv", "CSV format", ["csvio.import", "cli.export", "cli.import", "cli.show"], "inventory/csvio.py", """
         ## CSV format
 
-        Header `sku,name,qty,price,tags`; the price is written like `2.50` and tags are joined with `;`.
-        `import` reports the first bad row as `line N: ...` and then saves nothing.
-        '''),
-    ("development", "Development", ["cli.import"], "tests/run_all.py", '''
+        ```console
+        $ python3 -m inventory add ABC-123 Widget 4 2.50 --tag tools --tag metal
+        added ABC-123
+        $ python3 -m inventory export
+        sku,name,qty,price,tags
+        ABC-123,Widget,4,2.50,metal;tools
+        ```
+
+        An import adds every row, or none if one is bad (it names the line):
+
+        ```console
+        $ printf 'sku,name,qty,price,tags\\nQRS-777,Sprocket,3,1.50,parts\\n' > good.csv
+        $ python3 -m inventory import good.csv
+        imported 1
+        $ python3 -m inventory show QRS-777
+        sku: QRS-777
+        name: Sprocket
+        qty: 3
+        price: 1.50
+        tags: parts
+        $ printf 'sku,name,qty,price,tags\\nbad\\n' > bad.csv
+        $ python3 -m inventory import bad.csv 2>&1; echo "status $?"
+        error: line 2: expected 5 fields, got 1
+        status 1
+        ```
+        """),
+    ("development", "Development", ["cli.import"], "tests/run_all.py", """
         ## Development
 
-        Each module has a test script: `python3 tests/test_models.py`, `test_store.py`, `test_ops.py`,
-        `test_report.py`, `test_search.py`, `test_csvio.py`, `test_cli.py`, `test_package.py`.
-        `python3 tests/run_all.py` runs them all; `python3 tests/acceptance.py` checks SPEC.md end to end.
-        '''),
+        Each module has a test script, run alone or all together by the runner; the acceptance test checks the
+        specification end to end, and the docs check runs the examples of this README:
+
+        ```console
+        $ ls tests
+        acceptance.py
+        docs_check.py
+        run_all.py
+        test_cli.py
+        test_csvio.py
+        test_models.py
+        test_ops.py
+        test_package.py
+        test_report.py
+        test_search.py
+        test_store.py
+        ```
+        """),
 ]
+
+# The docs check (given, like acceptance.py): every example of README.md runs and prints what the README says,
+# the commands table is the parser's, the changelog's newest entry is the package version.
+DOCS_CHECK = TEST_PRELUDE + DOCS_LIB + dedent("""
+    import argparse
+
+    SECTIONS = ["Installation", "Usage", "Commands", "Data file", "CSV format", "Development"]
+    COPY = ("inventory", "tests")  # what the examples run on (a fresh copy each)
+
+
+    def console(heading):
+        text = section(read("README.md"), heading)
+        assert text, f"README.md has no '## {heading}' section"
+        assert check_console("README.md", text, COPY) >= 1, f"the {heading} section has no example"
+
+
+    def commands():
+        from inventory.cli import build_parser
+
+        sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+        helps = {a.dest: a.help for a in sub._choices_actions}
+        want = [(p.format_usage().split(" ", 2)[2].replace("[-h] ", "").replace(" [-h]", "").strip(), helps[name])
+                for name, p in sub.choices.items()]
+        rows = re.findall(r"^\\| `(.+?)` \\| (.+?) \\|$", section(read("README.md"), "Commands"), re.MULTILINE)
+        assert sorted(rows) == sorted(want), f"README.md's commands table (any order):\\n{rows}\\nthe parser:\\n{want}"
+
+
+    def changelog():
+        import inventory
+
+        heads = re.findall(r"^## (\\S+)", read("CHANGELOG.md"), re.MULTILINE)
+        assert heads and heads[0] == inventory.__version__, f"newest entry {heads[:1]}, version {inventory.__version__}"
+
+
+    def order():
+        heads = [h for h in re.findall(r"^## (.+)$", read("README.md"), re.MULTILINE)]
+        assert heads == SECTIONS, heads
+
+
+    CHECKS = {"installation": lambda: console("Installation"), "usage": lambda: console("Usage"),
+              "commands": lambda: (commands(), console("Commands")), "data": lambda: console("Data file"), "csv": lambda: console("CSV format"),
+              "development": lambda: console("Development"), "changelog": changelog, "order": order}
+
+    if __name__ == "__main__":
+        main(CHECKS, sys.argv[1:])
+    """)
 
 
 def readme_nodes():
@@ -1275,11 +1456,11 @@ def readme_nodes():
         deps = list(deps) + ([prev] if prev else []) + ([] if deps else ["cli.skeleton"])
         body = dedent(text).rstrip("\n")
         steps = [read("README.md")] + ([read(source)] if source else []) + [
-            edit("README.md", anchor, anchor + "\n\n" + body), finish(f"README: {heading} section")]
+            edit("README.md", anchor, anchor + "\n\n" + body), run(f"{DOCS} {key}"), finish(f"README: {heading} section")]
         n.append(node(f"readme.{key}", f"README.md: the {heading} section", deps,
-                      f"README.md has a '## {heading}' section", ["README.md"],
-                      [contains("README.md", f"## {heading}\n")], steps))
-        anchor = body.splitlines()[-1]
+                      f"README.md has a '## {heading}' section whose examples run as shown", ["README.md"],
+                      [contains("README.md", f"## {heading}\n"), cmd(f"{DOCS} {key}")], steps))
+        anchor = body  # the whole previous section: unique, unlike its closing fence
         prev = f"readme.{key}"
     return n
 
@@ -1289,7 +1470,7 @@ CHANGELOG = dedent('''
 
     ## 0.1.0
 
-    - First release: items with SKU, name, quantity, price and tags in a JSON file (`inventory.store`).
+    - First release: items with SKU, name, quantity, price and tags in a JSON file.
     - Commands: list, add, remove, adjust, price, rename, show, report, search, export, import.
     - CSV import and export; reports of total value, low stock and value per tag.
     ''')
@@ -1300,14 +1481,15 @@ def build():
     leaves = [x["id"] for x in nodes if not any(x["id"] in y["depends_on"] for y in nodes)]
     nodes.append(node("release", "CHANGELOG.md and the full acceptance run", leaves,
                       "tests/run_all.py and tests/acceptance.py pass", ["CHANGELOG.md"],
-                      [cmd("python3 tests/acceptance.py"), cmd("python3 tests/run_all.py"),
+                      [cmd("python3 tests/acceptance.py"), cmd("python3 tests/run_all.py"), cmd(DOCS),
                        contains("CHANGELOG.md", "## 0.1.0")],
                       [list_files("."), spec_read("## Documentation"), write("CHANGELOG.md", CHANGELOG),
-                       run("python3 tests/run_all.py"), run("python3 tests/acceptance.py"),
+                       run("python3 tests/run_all.py"), run("python3 tests/acceptance.py"), run(DOCS),
                        finish("inventory 0.1.0 is complete: every test and the acceptance test pass")]))
-    files = {"SPEC.md": SPEC, "README.md": README0, "tests/run_all.py": RUN_ALL, "tests/acceptance.py": ACCEPTANCE}
+    files = {"SPEC.md": SPEC, "README.md": README0, "tests/run_all.py": RUN_ALL, "tests/acceptance.py": ACCEPTANCE,
+             "tests/docs_check.py": DOCS_CHECK}
     tests = ["models", "store", "ops", "report", "search", "csvio", "cli", "package"]
-    goal = {"commands": ["python3 tests/acceptance.py", "python3 tests/run_all.py"],
+    goal = {"commands": ["python3 tests/acceptance.py", "python3 tests/run_all.py", DOCS],
             "files": [contains("README.md", f"## {h}\n") for _, h, _, _, _ in README_SECTIONS]
                      + [{"path": f"tests/test_{x}.py", "exists": True} for x in tests]
                      + [{"path": "inventory/__main__.py", "exists": True}, contains("CHANGELOG.md", "## 0.1.0")],
@@ -1322,8 +1504,9 @@ def build():
         ("Build the Python package `inventory` exactly as SPEC.md describes: the modules, the command line "
          "`python3 -m inventory` with every subcommand, one test script per module under tests/ (plain "
          "`python3 tests/test_x.py` scripts), the README.md sections and CHANGELOG.md. Standard library only. "
-         "Do not edit tests/acceptance.py or tests/run_all.py. Done when `python3 tests/acceptance.py` and "
-         "`python3 tests/run_all.py` pass."),
+         "Do not edit tests/acceptance.py, tests/run_all.py or tests/docs_check.py (it runs the README's examples). "
+         "Done when `python3 tests/acceptance.py`, `python3 tests/run_all.py` and `python3 tests/docs_check.py` "
+         "pass."),
         files, goal, nodes)
 
 
