@@ -17,7 +17,7 @@ from mimo_lsp.agent.executor import Attempt, NodeOutcome, NodeRunner, TaskCancel
 from mimo_lsp.agent.goal import CheckResult, judge, summarize_results
 from mimo_lsp.agent.lessons import NodeHistory, distill, store_lessons
 from mimo_lsp.agent.memory import MemoryStore
-from mimo_lsp.agent.plan import Plan, PlanNode, plan_lines
+from mimo_lsp.agent.plan import PLAN_NODE_CAP, Plan, PlanNode, plan_lines
 from mimo_lsp.agent.planner import PLAN_TOKENS, make_plan, replan
 from mimo_lsp.agent.scheduler import Scheduler
 from mimo_lsp.agent.tokens import TokenBatcher
@@ -113,13 +113,20 @@ class Orchestrator:
     def _replan(self, sched: Scheduler, failure: str, attempt: int) -> bool:
         if self.stats["replans"] >= self.a.max_replans or self.control.cancel.is_set():
             return False
+        # The cap is on the whole plan (done nodes + the revision), which is what `_announce` records.
+        room = min(self.a.max_plan_nodes, PLAN_NODE_CAP) - len(sched.done_nodes())
+        if room < 1:
+            log.warning("task %s: no replan: the plan already holds %d done nodes (max_plan_nodes)",
+                        self.brief.task_id, len(sched.done_nodes()))
+            self.memory.add("failure", "replanning impossible: the plan is full of done nodes", self.brief.task_id)
+            return False
         self.stats["replans"] += 1
         self.tokens.purpose = "replan"
         try:
             revised = replan(self.planner_model, self.brief.goal, sched.done_nodes(), sched.remaining(), failure,
                              self.fx.context(self._context_budget()), attempts=self.a.max_plan_attempts,
-                             max_nodes=self.a.max_plan_nodes, on_token=self.tokens, max_tokens=self._plan_tokens())
-            sched.replace_remaining(revised, self.a.max_plan_nodes)
+                             max_nodes=room, on_token=self.tokens, max_tokens=self._plan_tokens())
+            sched.replace_remaining(revised, room)
         except ModelError as exc:  # the task goes on without a revised plan; say why
             log.warning("task %s: replan %d failed: %s", self.brief.task_id, self.stats["replans"], exc)
             self.memory.add("failure", f"replanning failed: {exc}"[:500], self.brief.task_id)

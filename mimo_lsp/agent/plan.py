@@ -76,8 +76,11 @@ class PlanNode(BaseModel):
         return not self.files or any(fnmatch.fnmatchcase(path, g) for g in self.files)
 
 
+PLAN_NODE_CAP = 64  # no plan, however configured, holds more nodes (done ones included)
+
+
 class Plan(BaseModel):
-    nodes: list[PlanNode] = Field(min_length=1, max_length=64)
+    nodes: list[PlanNode] = Field(min_length=1, max_length=PLAN_NODE_CAP)
 
     @model_validator(mode="after")
     def _drop_verbatim_repeats(self) -> "Plan":
@@ -95,7 +98,7 @@ def plan_schema(max_nodes: int) -> dict:
     """The Plan schema with the node count bounded by `max_nodes`: llama.cpp's grammar then closes the
     list at the cap, so a small model that repeats a node cannot run to the token limit."""
     schema = Plan.model_json_schema()
-    schema["properties"]["nodes"]["maxItems"] = max(1, min(max_nodes, 64))
+    schema["properties"]["nodes"]["maxItems"] = max(1, min(max_nodes, PLAN_NODE_CAP))
     return schema
 
 
