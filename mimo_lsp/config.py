@@ -135,6 +135,10 @@ class MaxSettings(BaseModel):
     # Candidates copy code, which a repetition penalty punishes: measured on the shipped model, 1.15 took
     # the function format from 15/40 to 6/40 tasks solved greedily (benchmarks/edit_formats.py).
     repeat_penalty: float = Field(1.0, ge=1.0, le=2.0)
+    # Node-level candidates (the long-horizon agent, max.n = 0): a plan node whose checks still fail after
+    # its retries gets this many more independent attempts at `temperature`, each from the node's start
+    # checkpoint with the failed retries' summary; the first that passes the node's checks is kept.
+    node_n: int = Field(0, ge=0, le=8)
 
 
 class RoleSettings(BaseModel):

@@ -52,6 +52,7 @@ class Attempt:
     number: int = 1
     failures: list[str] = field(default_factory=list)
     memory: str = ""
+    temperature: float | None = None  # None: the model's own setting
 
 
 # act(node_id, step, action, thought, preset) -> result. `preset` (a refusal or a rejected finish) is
@@ -99,7 +100,8 @@ class NodeRunner:
             messages, _ = build_window(head, turns, self._fits, RECENT_TURNS)
             try:
                 step = complete_structured(self.model, messages, AgentStep, retries=self.structured_retries,
-                                           max_tokens=self.max_tokens, on_token=self.on_token)
+                                           max_tokens=self.max_tokens, temperature=attempt.temperature,
+                                           on_token=self.on_token)
             except ModelError as exc:
                 return NodeOutcome(False, f"model error: {exc}", i - 1, "error", rejections, trail)
             action = step.action

@@ -166,32 +166,69 @@ class Orchestrator:
                                   ("lesson", "outcome", "fact", "failure"))
         plan = plan_lines(sched.nodes, sched.status)
         for number in range(1, self.a.node_retries + 2):
-            self.tokens.purpose = f"node:{node.id}"
-            start = self.fx.last_checkpoint()
-            self._rejections: list[str] = []
-            out: NodeOutcome = self.runner.run(
-                Attempt(self.brief.goal, plan, node, self.brief.criteria_text, number, failures, memory), self.fx.steps())
-            self.tokens.flush()
-            hist.rejected_checks += self._rejections
-            self.stats["node_rejections"] += out.rejections
+            out = self._attempt(Attempt(self.brief.goal, plan, node, self.brief.criteria_text, number, failures,
+                                        memory), hist, failures)
             if out.ok:
-                hist.outcome = f"done: {out.detail}"
                 return True, out.detail
-            self.stats["failed_attempts"] += 1
-            line = f"attempt {number} ({out.kind}): {out.detail}"
-            if out.trail:
-                line += " | last steps: " + " / ".join(out.trail[-3:])
-            line += self.fx.rollback(start, node.id)
-            failures.append(line)
-            hist.failures.append(f"{out.kind}: {out.detail}")
-            self.memory.add("failure", f"{node.title}: {line[:500]}", self.brief.task_id, node.id)
             if out.kind == "task_budget" or self.control.cancel.is_set() or number > self.a.node_retries:
                 break
             self.stats["retries"] += 1
             self.fx.emit(NodeEvent(task_id="", node_id=node.id, status="running",
                              detail=f"attempt {number} failed ({out.kind}); rolled back, retrying differently"))
+        if out.kind != "task_budget" and not self.control.cancel.is_set():
+            picked = self._node_candidates(node, plan, memory, hist, failures)
+            if picked is not None:
+                return True, picked
         hist.outcome = f"failed: {failures[-1] if failures else ''}"
         return False, " || ".join(failures)
+
+    def _attempt(self, attempt: Attempt, hist: NodeHistory, failures: list[str]) -> NodeOutcome:
+        """One try of a node from the current checkpoint; a failed one is rolled back and summarised into
+        `failures` (and the memory)."""
+        node = attempt.node
+        self.tokens.purpose = f"node:{node.id}"
+        start = self.fx.last_checkpoint()
+        self._rejections: list[str] = []
+        out: NodeOutcome = self.runner.run(attempt, self.fx.steps())
+        self.tokens.flush()
+        hist.rejected_checks += self._rejections
+        self.stats["node_rejections"] += out.rejections
+        if out.ok:
+            hist.outcome = f"done: {out.detail}"
+            return out
+        self.stats["failed_attempts"] += 1
+        line = f"attempt {attempt.number} ({out.kind}): {out.detail}"
+        if out.trail:
+            line += " | last steps: " + " / ".join(out.trail[-3:])
+        line += self.fx.rollback(start, node.id)
+        failures.append(line)
+        hist.failures.append(f"{out.kind}: {out.detail}")
+        self.memory.add("failure", f"{node.title}: {line[:500]}", self.brief.task_id, node.id)
+        return out
+
+    def _node_candidates(self, node: PlanNode, plan: str, memory: str, hist: NodeHistory,
+                         failures: list[str]) -> str | None:
+        """Max Mode for one node (`max.node_n`): independent candidates, sampled at `max.temperature`, each
+        from the node's start checkpoint with the same summary of the failed retries (not of each other);
+        the node's checks pick the first that passes. Candidates run here one after another on the real
+        tree, journaled and rolled back like any attempt, so a resumed task replays them exactly."""
+        n = self.settings.max.node_n
+        seen = list(failures)
+        first = self.a.node_retries + 2
+        for k in range(1, n + 1):
+            if self.control.cancel.is_set() or self.fx.steps() >= self.a.max_task_steps:
+                return None
+            self.stats["node_candidates"] = self.stats.get("node_candidates", 0) + 1
+            self.fx.emit(NodeEvent(task_id="", node_id=node.id, status="running",
+                                   detail=f"candidate {k} of {n} (temperature {self.settings.max.temperature})"))
+            out = self._attempt(Attempt(self.brief.goal, plan, node, self.brief.criteria_text, first + k - 1,
+                                        list(seen), memory, self.settings.max.temperature), hist, failures)
+            if out.ok:
+                self.stats["node_candidates_passed"] = self.stats.get("node_candidates_passed", 0) + 1
+                return f"candidate {k} of {n}: {out.detail}"
+            if out.kind == "task_budget":
+                return None
+        return None
 
     def progress(self, node: PlanNode, trail: list[str]) -> str:
         """Compressed progress of the attempt so far, written to the persistent memory every few steps."""

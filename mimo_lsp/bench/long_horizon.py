@@ -13,7 +13,10 @@ Modes (all built through `mimo_lsp.app.setup.TaskAssembly` when they run the age
 - `no_node_checks`: the agent, its plans' nodes stripped of their checks (the model's plans otherwise
   unchanged; the goal gate stays);
 - `no_recovery`: the agent without rollback, retry and replanning (node_retries 0, max_replans 0,
-  rollback_failed_nodes off); node checks and the goal check stay.
+  rollback_failed_nodes off); node checks and the goal check stay;
+- variants that add a mechanism (named explicitly, not part of `all`): `node_max`, the agent with
+  node-level Max Mode (`max.node_n = 3`: three independent candidates for a node whose retries failed),
+  and `more_retries`, its control: the same three extra tries as plain retries (`node_retries 5`).
 
 Metrics, per run (see docs/benchmarks.md):
 - completion_rate: tasks whose final workspace passes every reference node check and every goal check
@@ -45,6 +48,10 @@ from mimo_lsp.bench.family import check_passes, load_family, topo_nodes
 
 BASELINES = ("flat", "flat_gated", "no_node_checks", "no_recovery")
 NO_RECOVERY = {"agent": {"node_retries": 0, "max_replans": 0, "rollback_failed_nodes": False}}
+# Variants that add a mechanism (named explicitly; `all` is the baselines): node-level Max Mode with 3
+# candidates per failing node, and its control, the same 3 extra tries as plain retries (2 + 3).
+VARIANTS = {"node_max": {"max": {"node_n": 3}}, "more_retries": {"agent": {"node_retries": 5}}}
+MODES = BASELINES + tuple(VARIANTS)
 BENCH_RULES = [{"tool": "run_command", "match": "python3 tests/*", "action": "allow",
                 "reason": "benchmark family checks"}]
 
@@ -190,8 +197,8 @@ def _run_task(family_path: str, seed: int, p: float, mode: str, work_root: str,
     from mimo_lsp.config import _deep_merge
     from mimo_lsp.safety.sandbox import Sandbox, SandboxSettings
 
-    if mode not in ("agent",) + BASELINES:
-        raise ValueError(f"unknown mode {mode!r}: agent or one of {', '.join(BASELINES)}")
+    if mode not in ("agent",) + MODES:
+        raise ValueError(f"unknown mode {mode!r}: agent or one of {', '.join(MODES)}")
     family = load_for_bench(Path(family_path))
     order = topo_nodes(family)
     ws = Path(work_root) / f"{family['name']}-{mode}-{p}-{seed}"
@@ -207,8 +214,8 @@ def _run_task(family_path: str, seed: int, p: float, mode: str, work_root: str,
     t0 = time.perf_counter()
     row: dict[str, Any] = {"family": family["name"], "seed": seed, "p": None if model_spec else p, "mode": mode,
                            "ref_steps": ref_steps}
-    if mode in ("agent", "no_node_checks", "no_recovery"):
-        extra = _deep_merge(settings_extra or {}, NO_RECOVERY) if mode == "no_recovery" else settings_extra
+    if mode in ("agent", "no_node_checks", "no_recovery") + tuple(VARIANTS):
+        extra = _deep_merge(settings_extra or {}, NO_RECOVERY if mode == "no_recovery" else VARIANTS.get(mode, {}))
         settings = bench_settings(ref_steps, extra)
         goal = family.get("goal", {})
         criteria = GoalCriteria(commands=goal.get("commands", []), files=[CheckSpec(**f) for f in goal.get("files", [])],
@@ -298,11 +305,11 @@ def baseline_names(names: list[str] | tuple[str, ...] | None) -> list[str]:
             part = part.strip()
             if part == "all":
                 wanted.update(BASELINES)
-            elif part in BASELINES:
+            elif part in MODES:
                 wanted.add(part)
             elif part:
-                raise ValueError(f"unknown baseline {part!r}: one of {', '.join(BASELINES)} or all")
-    return [b for b in BASELINES if b in wanted]
+                raise ValueError(f"unknown baseline {part!r}: one of {', '.join(MODES)} or all")
+    return [b for b in MODES if b in wanted]
 
 
 def run_benchmark(family_path: Path, seeds: int, p: float, baseline: bool = False, workers: int | None = None,

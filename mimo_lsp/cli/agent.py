@@ -63,7 +63,9 @@ def register(sub: Any) -> None:
     lh.add_argument("--p", type=float, default=0.9, help="the oracle's per-call accuracy")
     lh.add_argument("--baseline", action="append", nargs="?", const="flat", metavar="NAME",
                     help="also run a baseline on the same seeds: flat (the default of a bare --baseline), "
-                         "flat_gated, no_node_checks, no_recovery, or all; repeatable")
+                         "flat_gated, no_node_checks, no_recovery, or all (the four); variants that add a mechanism: "
+                         "node_max (3 node-level Max Mode candidates per failing node), more_retries "
+                         "(its control: 3 more plain retries); repeatable")
     lh.add_argument("--errors", default="iid", metavar="MODEL",
                     help="the oracle's error model: iid, beta:K, sticky:SHARE,Q[,B[,O]], joined with + "
                          "(e.g. beta:2+sticky:0.1,0.9); see mimo_lsp/bench/errors.py")

@@ -54,7 +54,7 @@ CLASSIFICATION: dict[str, Kind] = {
     "index.max_file_bytes": "neutral", "index.max_line_chars": "neutral", "index.skip_generated": "neutral",
     "index.extra_ignores": "neutral", "index.search_wait_s": "neutral",
     "max.n": "lower", "max.selection": "neutral", "max.rounds": "lower", "max.format": "neutral",
-    "max.temperature": "neutral", "max.repeat_penalty": "neutral",
+    "max.temperature": "neutral", "max.repeat_penalty": "neutral", "max.node_n": "lower",
 }
 WHY = {
     "lower": "raises a limit", "higher": "lowers what checkpoints keep", "true_tightens": "turns a safeguard off",
