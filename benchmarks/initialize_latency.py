@@ -76,18 +76,27 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
-    results = {}
-    for name, cmd in SERVERS.items():
+    for cmd in SERVERS.values():
         one_run(cmd)  # warm the OS page cache and .pyc files; "cold" = a new process, not a cold disk
-        runs = [one_run(cmd) for _ in range(args.runs)]
-        times = [r[0] * 1000 for r in runs]
+    # Interleaved (anchor, ours, anchor, ours, ...): on a shared machine the load drifts, and a block of
+    # anchor runs followed by a block of ours would charge the drift to one side.
+    runs: dict[str, list[tuple[float, int]]] = {name: [] for name in SERVERS}
+    for _ in range(args.runs):
+        for name, cmd in SERVERS.items():
+            runs[name].append(one_run(cmd))
+    results = {}
+    anchor_runs = [r[0] for r in runs["bare pygls (anchor)"]]
+    for name, rs in runs.items():
+        times = [r[0] * 1000 for r in rs]
         results[name] = {"median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times),
-                         "idle_rss_mib": statistics.median(r[1] for r in runs) / 1024, "runs_ms": times}
+                         "idle_rss_mib": statistics.median(r[1] for r in rs) / 1024, "runs_ms": times,
+                         # each run against the anchor run right before it: the drift cancels out
+                         "paired_ratio": statistics.median(r[0] / a for r, a in zip(rs, anchor_runs))}
     anchor = results["bare pygls (anchor)"]["median_ms"]
-    print(f"{'server':<22} {'median ms':>10} {'min':>8} {'max':>8} {'x anchor':>9} {'idle RSS MiB':>13}")
+    print(f"{'server':<22} {'median ms':>10} {'min':>8} {'max':>8} {'x anchor':>9} {'paired x':>9} {'idle RSS MiB':>13}")
     for name, r in results.items():
         print(f"{name:<22} {r['median_ms']:>10.1f} {r['min_ms']:>8.1f} {r['max_ms']:>8.1f} "
-              f"{r['median_ms'] / anchor:>9.2f} {r['idle_rss_mib']:>13.1f}")
+              f"{r['median_ms'] / anchor:>9.2f} {r['paired_ratio']:>9.2f} {r['idle_rss_mib']:>13.1f}")
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "initialize_latency.json").write_text(json.dumps({"runs": args.runs, "results": results}, indent=2))

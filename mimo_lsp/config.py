@@ -69,6 +69,9 @@ class AgentSettings(BaseModel):
     observation_chars: int = Field(4000, ge=200)
     # A node that fails leaves no half-done work: its files go back to the checkpoint before it.
     rollback_failed_nodes: bool = True
+    # Ready plan nodes whose `files` cannot overlap run at the same time, up to this many, when the
+    # executor's backend serves concurrent requests (an OpenAI-compatible server); in process, one.
+    max_parallel_nodes: int = Field(1, ge=1, le=8)
 
 
 class CheckpointSettings(BaseModel):

@@ -77,6 +77,7 @@ class NodeRunner:
     steps_left: Callable[[], int]
     pause: threading.Event | None = None  # set = paused
     summary_every: int = 5
+    next_step: Callable[[], int] | None = None  # step numbers from the task (lanes); else step0 + i
 
     def run(self, attempt: Attempt, step0: int) -> NodeOutcome:
         node = attempt.node
@@ -106,7 +107,7 @@ class NodeRunner:
                 return NodeOutcome(False, f"model error: {exc}", i - 1, "error", rejections, trail)
             action = step.action
             args = action.model_dump(exclude={"tool"})
-            n = step0 + i
+            n = self.next_step() if self.next_step is not None else step0 + i
             preset = self._refusal(node, action)
             if action.tool == "finish" and preset is None:
                 ok, evidence = self.verify(node, n)

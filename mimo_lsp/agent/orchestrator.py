@@ -7,8 +7,11 @@ journaled, so a resumed task walks this same code over recorded answers and arri
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from mimo_lsp.agent.effects import TaskBrief, TaskControl, TaskEffects
@@ -19,6 +22,7 @@ from mimo_lsp.agent.lessons import NodeHistory, distill, store_lessons
 from mimo_lsp.agent.memory import MemoryStore
 from mimo_lsp.agent.plan import PLAN_NODE_CAP, Plan, PlanNode, plan_lines
 from mimo_lsp.agent.planner import PLAN_TOKENS, make_plan, replan
+from mimo_lsp.agent.replay import set_lane
 from mimo_lsp.agent.scheduler import Scheduler
 from mimo_lsp.agent.tokens import TokenBatcher
 from mimo_lsp.config import Settings
@@ -47,7 +51,11 @@ class Orchestrator:
                                  tokens, self.a.max_steps_per_node, self.a.max_structured_retries,
                                  settings.model.max_tokens, settings.model.n_ctx,
                                  steps_left=lambda: self.a.max_task_steps - effects.steps(), pause=control.pause,
-                                 summary_every=self.a.summary_every)
+                                 summary_every=self.a.summary_every, next_step=effects.next_step)
+        self._lane = threading.local()  # per node thread: its token stream, runner and rejected checks
+        self._stats_lock = threading.Lock()
+        # Nodes run together only when the executor's backend serves concurrent requests.
+        self.width = self.a.max_parallel_nodes if getattr(self.executor_model, "concurrent_calls", False) else 1
 
     # -- the whole task ----------------------------------------------------------------------
     def run(self) -> tuple[Outcome, str, dict[str, Any] | None]:
@@ -138,26 +146,61 @@ class Orchestrator:
 
     # -- nodes -------------------------------------------------------------------------------
     def _run_nodes(self, sched: Scheduler) -> None:
-        while (node := sched.next_ready()) is not None:
+        while group := sched.ready_group(self.width):
             if self.control.cancel.is_set():
                 raise TaskCancelled()
-            self.fx.emit(NodeEvent(task_id="", node_id=node.id, status="running", detail=node.title))
-            ok, detail = self._run_node(node, sched)
-            if ok:
-                sched.mark(node.id, "done", detail)
-                self.memory.add("outcome", f"{node.title}: {detail}", self.brief.task_id, node.id)
-                self.fx.emit(NodeEvent(task_id="", node_id=node.id, status="done", detail=detail))
+            for node in group:
+                self.fx.emit(NodeEvent(task_id="", node_id=node.id, status="running", detail=node.title))
+            results = [self._run_node(group[0], sched)] if len(group) == 1 else self._run_group(group, sched)
+            failed: list[str] = []
+            for node, (ok, detail) in zip(group, results):
+                if ok:
+                    sched.mark(node.id, "done", detail)
+                    self.memory.add("outcome", f"{node.title}: {detail}", self.brief.task_id, node.id)
+                    self.fx.emit(NodeEvent(task_id="", node_id=node.id, status="done", detail=detail))
+                    continue
+                self.fx.emit(NodeEvent(task_id="", node_id=node.id, status="failed", detail=detail))
+                sched.mark(node.id, "failed", detail)
+                failed.append(f"Node {node.id} '{node.title}' failed after {self.a.node_retries + 1} attempt(s):\n"
+                              f"{detail}")
+            if not failed:
                 continue
-            self.fx.emit(NodeEvent(task_id="", node_id=node.id, status="failed", detail=detail))
             if self.control.cancel.is_set():
                 raise TaskCancelled()
-            sched.mark(node.id, "failed", detail)
-            if self.fx.steps() < self.a.max_task_steps and self._replan(
-                    sched, f"Node {node.id} '{node.title}' failed after {self.a.node_retries + 1} attempt(s):\n{detail}",
-                    self.stats["replans"] + 2):
+            if self.fx.steps() < self.a.max_task_steps and self._replan(sched, "\n".join(failed),
+                                                                        self.stats["replans"] + 2):
                 continue
             for skipped in sched.skip_blocked():
                 self.fx.emit(NodeEvent(task_id="", node_id=skipped.id, status="skipped", detail=sched.detail[skipped.id]))
+
+    def _run_group(self, group: list[PlanNode], sched: Scheduler) -> list[tuple[bool, str]]:
+        """Nodes whose files cannot overlap, at the same time: each in its own thread and lane (its model
+        calls and actions are journaled under its id, so resume serves each lane its own record). Their
+        checkpointed effects still go through the task one at a time. Returns when all are over."""
+        def lane(node: PlanNode) -> tuple[bool, str]:
+            set_lane(node.id)
+            tokens = TokenBatcher(self.fx.emit, self.control.cancel)
+            self._lane.tokens, self._lane.runner = tokens, dataclasses.replace(self.runner, on_token=tokens)
+            try:
+                return self._run_node(node, sched)
+            finally:
+                tokens.flush()
+                set_lane("")
+
+        with ThreadPoolExecutor(len(group), thread_name_prefix=f"mimo-{self.brief.task_id}-node") as pool:
+            futures = [pool.submit(lane, node) for node in group]
+            errors = [f.exception() for f in futures]
+        cancelled = next((e for e in errors if isinstance(e, TaskCancelled)), None)
+        if cancelled is not None:
+            raise cancelled
+        for error in errors:
+            if error is not None:
+                raise error
+        return [f.result() for f in futures]
+
+    def _count(self, key: str, n: int = 1) -> None:
+        with self._stats_lock:
+            self.stats[key] = self.stats.get(key, 0) + n
 
     def _run_node(self, node: PlanNode, sched: Scheduler) -> tuple[bool, str]:
         hist = self.histories.setdefault(node.id, NodeHistory(node.id, node.title))
@@ -172,7 +215,7 @@ class Orchestrator:
                 return True, out.detail
             if out.kind == "task_budget" or self.control.cancel.is_set() or number > self.a.node_retries:
                 break
-            self.stats["retries"] += 1
+            self._count("retries")
             self.fx.emit(NodeEvent(task_id="", node_id=node.id, status="running",
                              detail=f"attempt {number} failed ({out.kind}); rolled back, retrying differently"))
         if out.kind != "task_budget" and not self.control.cancel.is_set():
@@ -186,17 +229,18 @@ class Orchestrator:
         """One try of a node from the current checkpoint; a failed one is rolled back and summarised into
         `failures` (and the memory)."""
         node = attempt.node
-        self.tokens.purpose = f"node:{node.id}"
+        tokens = getattr(self._lane, "tokens", self.tokens)
+        tokens.purpose = f"node:{node.id}"
         start = self.fx.last_checkpoint()
-        self._rejections: list[str] = []
-        out: NodeOutcome = self.runner.run(attempt, self.fx.steps())
-        self.tokens.flush()
-        hist.rejected_checks += self._rejections
-        self.stats["node_rejections"] += out.rejections
+        self._lane.rejections = []
+        out: NodeOutcome = getattr(self._lane, "runner", self.runner).run(attempt, self.fx.steps())
+        tokens.flush()
+        hist.rejected_checks += self._lane.rejections
+        self._count("node_rejections", out.rejections)
         if out.ok:
             hist.outcome = f"done: {out.detail}"
             return out
-        self.stats["failed_attempts"] += 1
+        self._count("failed_attempts")
         line = f"attempt {attempt.number} ({out.kind}): {out.detail}"
         if out.trail:
             line += " | last steps: " + " / ".join(out.trail[-3:])
@@ -218,13 +262,13 @@ class Orchestrator:
         for k in range(1, n + 1):
             if self.control.cancel.is_set() or self.fx.steps() >= self.a.max_task_steps:
                 return None
-            self.stats["node_candidates"] = self.stats.get("node_candidates", 0) + 1
+            self._count("node_candidates")
             self.fx.emit(NodeEvent(task_id="", node_id=node.id, status="running",
                                    detail=f"candidate {k} of {n} (temperature {self.settings.max.temperature})"))
             out = self._attempt(Attempt(self.brief.goal, plan, node, self.brief.criteria_text, first + k - 1,
                                         list(seen), memory, self.settings.max.temperature), hist, failures)
             if out.ok:
-                self.stats["node_candidates_passed"] = self.stats.get("node_candidates_passed", 0) + 1
+                self._count("node_candidates_passed")
                 return f"candidate {k} of {n}: {out.detail}"
             if out.kind == "task_budget":
                 return None
@@ -256,7 +300,7 @@ class Orchestrator:
         results = self.fx.run_checks(node.id, step, node.checks, trusted=False)
         ok = all(r.passed for r in results)
         if not ok:
-            self._rejections.append(next(r.check for r in results if not r.passed))
+            self._lane.rejections.append(next(r.check for r in results if not r.passed))
         return ok, summarize_results(results)
 
     def verify_goal(self) -> list[CheckResult]:

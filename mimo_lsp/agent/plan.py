@@ -148,6 +148,25 @@ def merge_replan(done: list[PlanNode], revised: Plan, max_nodes: int | None = No
     return list(done) + topological_order(revised, max_nodes, known=done_ids)
 
 
+def _literal_prefix(glob: str) -> str:
+    cut = min((i for i, ch in enumerate(glob) if ch in "*?["), default=len(glob))
+    return glob[:cut]
+
+
+def files_disjoint(a: PlanNode, b: PlanNode) -> bool:
+    """True only when no path can match both nodes' `files` (conservative: two globs count as overlapping
+    unless their literal prefixes diverge, e.g. `src/a/*` and `src/b/*`). A node without `files` may
+    write anywhere, so it overlaps everything."""
+    if not a.files or not b.files:
+        return False
+    for ga in a.files:
+        for gb in b.files:
+            pa, pb = _literal_prefix(ga), _literal_prefix(gb)
+            if pa.startswith(pb) or pb.startswith(pa):
+                return False
+    return True
+
+
 def plan_lines(nodes: list[PlanNode], status: Mapping[str, str] | None = None) -> str:
     status = status or {}
     return "\n".join(f"- {n.id}: {n.title}" + (f" [{status[n.id]}]" if n.id in status else "") for n in nodes)

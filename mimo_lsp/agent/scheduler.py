@@ -1,15 +1,16 @@
 """Scheduler: which plan node runs next, what is done, failed or skipped, and replanning's splice.
 
-Nodes run in topological order, one at a time: one model backend (llama.cpp) serves one generation at
-a time and every action is a numbered checkpoint, so concurrency would buy nothing locally. Ready nodes
-are taken in plan order, so a run is deterministic (which exact resume needs).
+Nodes run in topological order. Ready nodes are taken in plan order, so a run is deterministic (which
+exact resume needs). With a backend that serves several generations at once, `ready_group` gives up to
+`width` ready nodes whose `files` cannot overlap; the group runs together and the next group is formed
+only when the whole group is over (a barrier), so its make-up depends on statuses alone, never on timing.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from mimo_lsp.agent.plan import Plan, PlanNode, merge_replan, topological_order
+from mimo_lsp.agent.plan import Plan, PlanNode, files_disjoint, merge_replan, topological_order
 
 Status = Literal["pending", "running", "done", "failed", "skipped"]
 
@@ -31,6 +32,23 @@ class Scheduler:
             if all(s == "done" for s in deps):
                 return node
         return None
+
+    def ready_group(self, width: int) -> list[PlanNode]:
+        """The first ready node, plus (up to `width` in all) later ready nodes whose files are disjoint
+        from every node already in the group."""
+        first = self.next_ready()
+        if first is None:
+            return []
+        group = [first]
+        for node in self.nodes:
+            if len(group) >= width:
+                break
+            if node is first or self.status[node.id] != "pending":
+                continue
+            if all(self.status.get(d) == "done" for d in node.depends_on) and all(
+                    files_disjoint(node, g) for g in group):
+                group.append(node)
+        return group
 
     def skip_blocked(self) -> list[PlanNode]:
         """Pending nodes that can never run (a dependency failed or was skipped), marked skipped."""

@@ -119,7 +119,16 @@ class AgentTask(CheckpointedActions):
             self.journal.close()
             raise ValueError("goal is empty")
         self.task_id = task_id or new_task_id()
-        self.goal, self.criteria, self.settings, self.emit = goal.strip(), criteria or GoalCriteria(), settings, emit
+        self.act_lock = threading.RLock()  # checkpointed effects one at a time (nodes may run together)
+        self._reserved_step = 0
+        emit_lock = threading.Lock()
+
+        def emit_serialized(event: TaskEvent) -> None:
+            with emit_lock:
+                emit(event)
+
+        self.goal, self.criteria, self.settings = goal.strip(), criteria or GoalCriteria(), settings
+        self.emit = emit_serialized
         self.ports = ports
         # Settings the workspace's own config asked for that loosen safety, ignored (untrusted): audited.
         self.ignored_settings = list(ignored_settings or [])
@@ -139,7 +148,7 @@ class AgentTask(CheckpointedActions):
                                  buffer_guard=ports.buffer_guard, buffer_text=ports.buffer_text,
                                  cancel=self.cancel_event,
                                  group_file=self.data_dir / "tasks" / f"{self.task_id}.pgid", sandbox=self.sandbox)
-        self.tokens = TokenBatcher(emit, self.cancel_event)
+        self.tokens = TokenBatcher(self.emit, self.cancel_event)
         self.lock = TaskLock(self.data_dir, self.task_id)
         self.memory = MemoryStore(self.data_dir, settings.memory.embedder, ports.model.count_tokens)
         self.model: JournaledModel | None = None

@@ -4,16 +4,17 @@ served from the journal when a resumed task replays its recorded steps."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Concatenate, ParamSpec, TypeVar
 
 from mimo_lsp.agent.checks import run_check
 from mimo_lsp.agent.events import CheckpointEvent, StepEvent, TaskEvent
 from mimo_lsp.agent.goal import CheckResult, dump_checks, file_predicate, parse_checks
 from mimo_lsp.agent.plan import CheckSpec
-from mimo_lsp.agent.replay import ActionReplay, JournaledModel
+from mimo_lsp.agent.replay import ActionReplay, JournaledModel, current_lane
 from mimo_lsp.checkpoints.blobs import BlobStore
 from mimo_lsp.checkpoints.journal import EXTERNAL_TOOL, CheckpointJournal
 from mimo_lsp.checkpoints.restore import change_diff, restore_files
@@ -29,6 +30,18 @@ CHECK_TOOL = "check"  # a journaled check result (node checks, completion criter
 # Asks the user about one risky action: {taskId, tool, subject, reason, rule} -> "yes" | "no" | "always"
 # | "never" | None (no answer: no action).
 Confirm = Callable[[dict[str, Any]], "str | None"]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def serialized(fn: Callable[Concatenate[CheckpointedActions, P], R]) -> Callable[Concatenate[CheckpointedActions, P], R]:
+    """One checkpointed effect at a time: plan nodes running together generate concurrently, but their
+    actions, checks and rollbacks enter the journal (and touch the tree) one by one."""
+    @functools.wraps(fn)
+    def wrapper(self: CheckpointedActions, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self.act_lock:
+            return fn(self, *args, **kwargs)
+    return wrapper
 
 
 class CheckpointedActions:
@@ -54,9 +67,24 @@ class CheckpointedActions:
     step_timings: list[dict[str, float]] | None
     _states_saved_after_capture: bool
     emit: Callable[[TaskEvent], None]
+    act_lock: threading.RLock
+    _reserved_step: int
 
     def steps(self) -> int:
         return self.steps_done
+
+    def next_step(self) -> int:
+        """The number of the next step. Sequentially, the one after the last; in a lane (nodes running at
+        the same time), a number no other lane holds, or on resume the one the journal recorded."""
+        lane = current_lane()
+        if not lane:
+            return self.steps_done + 1
+        with self.act_lock:
+            recorded = self.replay.next_step(lane) if self.replay else None
+            if recorded is not None:
+                return recorded
+            self._reserved_step = max(self.steps_done, self._reserved_step, self.replay.max_step) + 1
+            return self._reserved_step
 
     def last_checkpoint(self) -> int:
         return self.last_action_id
@@ -69,6 +97,7 @@ class CheckpointedActions:
             self.journal.save_states(states)
 
     # -- checks (journaled, so a resumed task sees the same verdicts) ------------------------
+    @serialized
     def run_checks(self, node_id: str, step: int, specs: list[CheckSpec], trusted: bool) -> list[CheckResult]:
         """Node checks (model-proposed: the policy must allow each command) or completion criteria
         (given by the user: trusted). Commands run sandboxed; what they change is journaled with them."""
@@ -103,6 +132,7 @@ class CheckpointedActions:
             ok=all(r.passed for r in results))
         return results
 
+    @serialized
     def judged(self, node_id: str, step: int, ask: Callable[[], CheckResult]) -> CheckResult:
         """The judge's verdict (its model call is journaled too); recorded like a check."""
         args = {"judge": True}
@@ -122,9 +152,11 @@ class CheckpointedActions:
             self._states_saved_after_capture = True
         self._record_external(*self.tracker.prepare_command())
 
+    @serialized
     def rollback(self, checkpoint_id: int, node_id: str = "-") -> str:
         """Failed node attempt: its files back to the checkpoint before it. The rollback is journaled as a
-        restore naming the node; a resumed task takes it from the journal instead of restoring again."""
+        restore naming the node; a resumed task takes it from the journal instead of restoring again.
+        In a lane only what this node's own actions changed goes back (other lanes' work stays)."""
         if not self.settings.agent.rollback_failed_nodes or self.cancel_event.is_set():
             return ""
         args = {"checkpoint_id": checkpoint_id, "mode": "files"}
@@ -134,7 +166,7 @@ class CheckpointedActions:
             n = len(recorded.changes)
             return f"; rolled back {n} file(s) to checkpoint {checkpoint_id}" if n else ""
         report = restore_files(self.task_id, checkpoint_id, "files", self.journal, self.tracker, self.blobs,
-                               step=self.steps_done, node_id=node_id)
+                               step=self.steps_done, node_id=node_id, only_node=bool(current_lane()))
         for path in report.restored:  # what the model read of these files is stale now
             self.tools.read_hashes.pop(str(self.workspace / path), None)
         if report.action_id is not None:  # the rollback is the latest checkpoint: a retry starts from it
@@ -146,13 +178,14 @@ class CheckpointedActions:
             note += f" (left alone, changed by someone else: {', '.join(c.path for c in report.conflicts)})"
         return note
 
+    @serialized
     def act(self, node_id: str, step: int, action: Any, thought: str, preset: ToolResult | None = None) -> ToolResult:
         """Run one action with a checkpoint around it (or serve it from the journal when resuming).
 
         `preset`: the action is not carried out and this is its result (a refusal by the node's contract,
         a finish rejected by the node's checks); it is journaled and audited like any action."""
         t0 = time.perf_counter()
-        self.steps_done = step
+        self.steps_done = max(self.steps_done, step) if current_lane() else step
         args = action.model_dump(exclude={"tool"})
         recorded = self.replay.take(step, action.tool, args)
         if recorded is not None:

@@ -191,9 +191,11 @@ class CheckpointJournal:
         self._tx([("INSERT OR REPLACE INTO model_calls(task_id, seq, purpose, text, created) VALUES (?,?,?,?,?)",
                    (task_id, seq, purpose, text, time.time()))])
 
-    def model_calls(self, task_id: str) -> list[str]:
-        rows = self._query("SELECT text FROM model_calls WHERE task_id=? AND abandoned=0 ORDER BY seq", (task_id,))
-        return [r[0] for r in rows]
+    def model_calls(self, task_id: str) -> list[tuple[str, str]]:
+        """(purpose, reply) of the task's model calls in order; purpose is `role[@lane]`."""
+        rows = self._query("SELECT purpose, text FROM model_calls WHERE task_id=? AND abandoned=0 ORDER BY seq",
+                           (task_id,))
+        return [(r[0] or "", r[1]) for r in rows]
 
     # -- actions -----------------------------------------------------------------------------
     def begin_action(self, task_id: str, step: int, node_id: str, tool: str, args: dict[str, Any], thought: str,

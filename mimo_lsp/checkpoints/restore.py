@@ -58,13 +58,19 @@ def images_at(actions: list[ActionRecord], checkpoint_id: int) -> tuple[dict[str
 
 
 def restore_files(task_id: str, checkpoint_id: int, mode: RestoreMode, journal: CheckpointJournal,
-                  tracker: WorkspaceTracker, blobs: BlobStore, step: int = 0, node_id: str = "-") -> RestoreReport:
-    """`node_id` names the plan node whose failed attempt this undoes ("-" = a user's restore)."""
+                  tracker: WorkspaceTracker, blobs: BlobStore, step: int = 0, node_id: str = "-",
+                  only_node: bool = False) -> RestoreReport:
+    """`node_id` names the plan node whose failed attempt this undoes ("-" = a user's restore).
+    `only_node`: only the files that node's own actions changed since the checkpoint (nodes that ran at
+    the same time keep their work)."""
     report = RestoreReport(task_id=task_id, checkpoint_id=checkpoint_id, mode=mode)
     actions = journal.actions(task_id)
     if checkpoint_id and not any(a.id == checkpoint_id and a.state == "done" for a in actions):
         raise KeyError(f"task {task_id} has no checkpoint {checkpoint_id}")
     target, latest = images_at(actions, checkpoint_id)
+    if only_node:
+        mine = {c.path for a in actions if a.id > checkpoint_id and a.node_id == node_id for c in a.changes}
+        target = {path: image for path, image in target.items() if path in mine}
     # Files someone else changed during the task are theirs: never reverted, reported instead.
     external = {c.path for a in actions if a.tool == EXTERNAL_TOOL and a.id > checkpoint_id for c in a.changes}
     root = tracker.root

@@ -55,6 +55,10 @@ def _env_float(name: str, default: float) -> float:
 class OpenAIChatModel:
     """A chat model served over the OpenAI chat-completions API. Thread-safe (httpx.Client is)."""
 
+    # The server takes several requests at once (how many it really serves together is its own setting:
+    # llama-server's --parallel, vLLM's batching); independent plan nodes may call it concurrently.
+    concurrent_calls = True
+
     def __init__(self, spec: OpenAISpec, settings: ModelSettings, *, api_key: str | None = None,
                  timeout_s: float | None = None, connect_timeout_s: float = 10.0, retries: int | None = None,
                  backoff_s: float = 0.5, transport: httpx.BaseTransport | None = None) -> None:

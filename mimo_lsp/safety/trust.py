@@ -37,7 +37,7 @@ CLASSIFICATION: dict[str, Kind] = {
     "roles.planner": "user_only", "roles.executor": "user_only", "roles.judge": "user_only",
     "roles.summarizer": "user_only",
     "memory.embedder": "neutral", "memory.lessons": "neutral",
-    "agent.max_plan_attempts": "lower", "agent.max_plan_nodes": "lower", "agent.max_steps_per_node": "lower",
+    "agent.max_plan_attempts": "lower", "agent.max_parallel_nodes": "lower", "agent.max_plan_nodes": "lower", "agent.max_steps_per_node": "lower",
     "agent.max_task_steps": "lower", "agent.node_retries": "lower", "agent.max_replans": "lower",
     "agent.goal_rounds": "lower", "agent.summary_every": "neutral", "agent.memory_tokens": "lower",
     "agent.max_structured_retries": "lower", "agent.command_timeout_s": "lower", "agent.check_timeout_s": "lower",
