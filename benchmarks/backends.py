@@ -44,7 +44,7 @@ def start_server(model: Path, threads: int, n_ctx: int, log: Path) -> tuple[subp
     port = free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "bench",
            "--host", "127.0.0.1", "--port", str(port), "--n_threads", str(threads), "--n_threads_batch",
-           str(threads), "--n_ctx", str(n_ctx)]
+           str(threads), "--n_ctx", str(n_ctx), "--interrupt_requests", "False"]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"

@@ -216,6 +216,10 @@ class OpenAIChatModel:
                         on_token(piece)
                     finish = choice.get("finish_reason") or finish
         text = "".join(parts)
+        if finish is None:
+            raise ModelError(f"{url} ended the streamed reply without a finish reason after {len(text)} characters: "
+                             "it was cut off. llama-cpp-python's server does that to a reply whenever another "
+                             "request arrives: start it with --interrupt_requests False (docs/models.md)")
         return Completion(text=text, prompt_tokens=usage.get("prompt_tokens") or 0,
                           completion_tokens=usage.get("completion_tokens") or self.count_tokens(text),
                           finish_reason=finish)

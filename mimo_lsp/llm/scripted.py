@@ -97,7 +97,7 @@ class RoutedScriptedModel:
             self.peak = max(self.peak, self.in_flight)
         try:
             time.sleep(self.delay_s)
-            text = self._reply(messages, (schema or {}).get("title"))
+            text = self.reply(messages, (schema or {}).get("title"))
         finally:
             with self._lock:
                 self.in_flight -= 1
@@ -105,7 +105,8 @@ class RoutedScriptedModel:
             on_token(text)
         return Completion(text=text, completion_tokens=self.count_tokens(text), finish_reason="stop")
 
-    def _reply(self, messages: list[ChatMessage], title: str | None) -> str:
+    def reply(self, messages: list[ChatMessage], title: str | None) -> str:
+        """The scripted answer to these messages (a call's `schema` title says what is asked)."""
         if title == "Plan":
             return self.plan if isinstance(self.plan, str) else json.dumps(self.plan)
         if title == "JudgeVerdict":

@@ -41,7 +41,8 @@ class LlamaServer:
     def start(self, timeout: float = 120.0) -> "LlamaServer":
         model = resolve_model(None).file
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", ALIAS,
-               "--host", "127.0.0.1", "--port", str(self.port), "--n_threads", "1", "--n_ctx", str(self.n_ctx)]
+               "--host", "127.0.0.1", "--port", str(self.port), "--n_threads", "1", "--n_ctx", str(self.n_ctx),
+               "--interrupt_requests", "False"]
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout

@@ -94,7 +94,7 @@ def drop(h: Handler, body: dict[str, Any]) -> None:
     h.connection.close()  # a connection reset before any answer
 
 
-def stream(pieces: list[str], usage: tuple[int, int] | None = None) -> Reply:
+def stream(pieces: list[str], usage: tuple[int, int] | None = None, finish: bool = True) -> Reply:
     def reply(h: Handler, body: dict[str, Any]) -> None:
         h.send_response(200)
         h.send_header("Content-Type", "text/event-stream")
@@ -103,7 +103,8 @@ def stream(pieces: list[str], usage: tuple[int, int] | None = None) -> Reply:
         h.wfile.write(b": ping\n\n")
         for p in pieces:
             h.wfile.write(f"data: {json.dumps({'choices': [{'delta': {'content': p}}]})}\n\n".encode())
-        h.wfile.write(f"data: {json.dumps({'choices': [{'delta': {}, 'finish_reason': 'stop'}]})}\n\n".encode())
+        if finish:
+            h.wfile.write(f"data: {json.dumps({'choices': [{'delta': {}, 'finish_reason': 'stop'}]})}\n\n".encode())
         if usage:
             h.wfile.write(f"data: {json.dumps({'choices': [], 'usage': {'prompt_tokens': usage[0], 'completion_tokens': usage[1]}})}\n\n".encode())
         h.wfile.write(b"data: [DONE]\n\n")
@@ -193,6 +194,14 @@ def test_streaming_skips_pings_and_takes_usage_from_the_last_chunk(fake: FakeOpe
     assert pieces == ["a", "b", "c"] and out.text == "abc"
     assert (out.prompt_tokens, out.completion_tokens, out.finish_reason) == (30, 3, "stop")
     assert fake.chats()[0]["stream"] is True
+
+
+def test_a_stream_cut_off_without_a_finish_reason_is_an_error_not_a_reply(fake: FakeOpenAI):
+    # llama_cpp.server (interrupt_requests, its default) ends a streamed reply with [DONE] as soon as another
+    # request arrives: half a JSON step taken for a whole one would be a silent failure.
+    fake.replies = [stream(['{"thought": "x", "act'], finish=False)]
+    with pytest.raises(ModelError, match="interrupt_requests"):
+        open_model(fake).complete(MSG, on_token=lambda piece: None)
 
 
 @pytest.mark.parametrize("failure", [status(503), status(502), status(429, headers={"Retry-After": "0"}), drop])
