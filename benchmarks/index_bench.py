@@ -15,9 +15,12 @@ django's `django/` package (the library code, not its tests or docs).
    seen by watchdog; plus the time until the edited chunk's vector is in hnswlib. p50 / p95.
 3. Retrieval quality: natural-language queries, each with the file + symbol that answers it, MRR@10 and
    recall@10 for BM25 alone (the anchor), vectors alone, and hybrid with either fusion (RRF, CombSUM).
-   Two sets: benchmarks/index_queries_requests.jsonl (requests' src/; the development set) and
-   benchmarks/index_queries_django.jsonl (django/{utils,http,core}; held out, written blind).
-   `--quality-only [--quality requests,django]` runs just this part.
+   Sets: benchmarks/index_queries_requests.jsonl (requests' src/; the development set) and, held out
+   and written blind, benchmarks/index_queries_django.jsonl (django/{utils,http,core}),
+   index_queries_httpx.jsonl (httpx/, a fully type-annotated library) and index_queries_networkx.jsonl
+   (networkx/algorithms/{shortest_paths,flow,centrality,connectivity,approximation}, numeric graph code;
+   the sub-packages' tests/ folders are indexed too). httpx and networkx are fetched only when asked for.
+   `--quality-only [--quality requests,django,httpx,networkx]` runs just this part.
 """
 
 from __future__ import annotations
@@ -39,12 +42,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results"
 CACHE = RESULTS / "cache"
-PACKAGES = {"requests": ("requests==2.32.5", "src"), "django": ("django==5.2.8", "django")}
+PACKAGES = {"requests": ("requests==2.32.5", "src"), "django": ("django==5.2.8", "django"),
+            "httpx": ("httpx==0.28.1", "httpx"), "networkx": ("networkx==3.4.2", "networkx")}
 # Query sets: requests' was the development set (the fusion rule was chosen on it); django's was written
-# afterwards, blind to every ranker's output, over django/{utils,http,core} only: the held-out test.
+# afterwards, blind to every ranker's output, over django/{utils,http,core} only: the held-out test. httpx's
+# and networkx's were written later still, also blind (no ranker run, no results read), as two more held-out
+# tests over code of other styles: a typed HTTP client, and numeric graph algorithms.
 QUALITY_SETS = {
     "requests": (ROOT / "benchmarks" / "index_queries_requests.jsonl", None),
     "django": (ROOT / "benchmarks" / "index_queries_django.jsonl", ("django/utils", "django/http", "django/core")),
+    "httpx": (ROOT / "benchmarks" / "index_queries_httpx.jsonl", ("httpx",)),
+    "networkx": (ROOT / "benchmarks" / "index_queries_networkx.jsonl",
+                 tuple(f"networkx/algorithms/{sub}" for sub in
+                       ("shortest_paths", "flow", "centrality", "connectivity", "approximation"))),
 }
 RANKINGS = (("lexical", "rrf", "BM25 alone (anchor)"), ("vector", "rrf", "vectors alone"),
             ("hybrid", "rrf", "hybrid, RRF"), ("hybrid", "combsum", "hybrid, CombSUM"))
@@ -199,8 +209,8 @@ def incremental(root: Path, data_dir: Path, edits: int, embedder) -> dict:
 
 # --- 3. retrieval quality ---------------------------------------------------------------------------
 def quality_tree(name: str, work: Path) -> Path:
-    """The tree the query set is about: requests' src/, or django's listed sub-packages (paths as in the
-    query file, e.g. django/utils/text.py)."""
+    """The tree the query set is about: requests' src/, or the set's listed sub-packages (paths as in the
+    query file, e.g. django/utils/text.py, httpx/_client.py, networkx/algorithms/flow/maxflow.py)."""
     src = fetch(name)
     subset = QUALITY_SETS[name][1]
     dest = work / f"{name}-quality"
@@ -250,7 +260,8 @@ def main() -> int:
     ap.add_argument("--repos", default="requests,django")
     ap.add_argument("--edits", type=int, default=50)
     ap.add_argument("--json", default=str(RESULTS / "index_bench.json"))
-    ap.add_argument("--quality", default="requests,django", help="query sets to evaluate (requests, django)")
+    ap.add_argument("--quality", default="requests,django",
+                    help="query sets to evaluate (requests, django, httpx, networkx)")
     ap.add_argument("--quality-only", action="store_true", help="skip the cold build and incremental parts")
     ap.add_argument("--child-build", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
