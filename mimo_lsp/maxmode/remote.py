@@ -125,7 +125,10 @@ def run_job(job: CandidateJob, files: dict[str, bytes]) -> JobResult:
 
     t0 = time.perf_counter()
     if job.marker_dir:
-        Path(job.marker_dir, f"cand-{job.candidate_id}.{os.getpid()}").write_text(socket.gethostname())
+        try:  # a debugging aid: a worker that cannot write it still makes the candidate
+            Path(job.marker_dir, f"cand-{job.candidate_id}.{os.getpid()}").write_text(socket.gethostname())
+        except OSError:
+            pass
     cand = Candidate(id=job.candidate_id, round=job.round, temperature=job.temperature)
     sandbox = SandboxSettings.model_validate(job.sandbox)
 
