@@ -126,10 +126,11 @@ class MaxModeOrchestrator:
                                         detail=cand.summary))
 
     def _round(self, rnd: int, n: int, maker: FunctionCandidates) -> None:
+        first = len(self.candidates) + 1
         for i in range(n):
             if self.control.cancel.is_set():
                 raise TaskCancelled()
-            cand = self._new(rnd, i, len(self.candidates) + 1)
+            cand = self._new(rnd, i, first)
             self.candidates.append(cand)
             tree = ScratchTree(self.workspace)
             for rel, data in tree.files.items():  # what each candidate started from
