@@ -87,7 +87,7 @@ def jobs_for(settings: Settings, goal: str, criteria: GoalCriteria, target: str 
     return [CandidateJob(candidate_id=c.id, round=c.round, temperature=c.temperature, goal=goal, target=target,
                          model_spec=model.spec, model_settings=model.model_dump(), criteria=criteria.model_dump(),
                          sandbox=settings.safety.sandbox.model_dump(), check_timeout_s=settings.agent.check_timeout_s,
-                         max_tokens=model.max_tokens, marker_dir=marker) for c in cands]
+                         max_tokens=settings.model.max_tokens, marker_dir=marker) for c in cands]
 
 
 class _Recording:

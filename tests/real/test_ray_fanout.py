@@ -48,10 +48,10 @@ def cluster():
     c.stop()
 
 
-def settings(spec: str, address: str = "", n: int = 3, retries: int = 1) -> Settings:
+def settings(spec: str, address: str = "", n: int = 3, retries: int = 1, selection: str = "judge_all") -> Settings:
     return Settings.model_validate({
         "model": {"spec": spec}, "memory": {"embedder": "hashing", "lessons": False},
-        "max": {"n": n, "selection": "judge_all", "rounds": 1, "format": "function"},
+        "max": {"n": n, "selection": selection, "rounds": 1, "format": "function"},
         "scale": {"ray_address": address, "task_retries": retries, "round_timeout_s": 180}})
 
 
@@ -114,7 +114,8 @@ def test_candidates_run_on_ray_workers_and_end_like_in_process(server: LlamaServ
     assert all(c["tokens"] > 0 for c in report["candidates"]), "each candidate made a real model call"
     assert result.outcome in ("verified", "failed") and result.stats["tokens"] >= sum(
         c["tokens"] for c in report["candidates"]), "worker tokens count for the task"
-    assert model_calls(calc_workspace, result.task_id) == 3 + int(report["judged"]), "worker replies journaled"
+    calls = model_calls(calc_workspace, result.task_id)  # the workers' 3 replies, then the judge's (if judged)
+    assert calls == 3 if not report["judged"] else calls >= 4, "worker replies journaled"
     kinds = [e.kind for e in events]
     assert kinds.count("pick") == 1 and kinds[-1] == "done"
     check_pick(calc_workspace, result)
@@ -125,6 +126,24 @@ def test_candidates_run_on_ray_workers_and_end_like_in_process(server: LlamaServ
     assert set(local.max) == set(report) and len(local.max["candidates"]) == 3
     assert local.max["candidates"][0]["diff"] == report["candidates"][0]["diff"], "greedy is deterministic"
     check_pick(local_ws, local)
+
+
+def test_first_pass_with_four_candidates_cancels_the_rest_once_one_passes(server: LlamaServer, cluster: RayCluster,
+                                                                          calc_workspace: Path):
+    result, _ = run_task(calc_workspace, server.spec, settings(server.spec, cluster.address, n=4,
+                                                               selection="first_pass"))
+    report = result.max
+    assert report["dispatch"].startswith("ray (")
+    kept, rest = report["candidates"], report.get("discarded", [])
+    assert [c["id"] for c in kept + rest] == [1, 2, 3, 4]
+    passing = [c["id"] for c in kept if c["checks_passed"]]
+    assert passing in ([], [kept[-1]["id"]]), "kept: up to and including the first that passes, in id order"
+    if passing:
+        assert report["picked"] == passing[0] and result.outcome == "verified"
+    else:
+        assert rest == [], "nothing passed: every candidate counts"
+    assert all(c["outcome"] in ("discarded", "cancelled") and not c["checks_passed"] for c in rest)
+    check_pick(calc_workspace, result)
 
 
 @pytest.mark.parametrize("retries", [1, 0])
