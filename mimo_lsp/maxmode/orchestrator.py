@@ -4,6 +4,9 @@ the pick is applied to the real tree as one checkpointed action, then the comple
 there too. Candidates stop early once one passes every check (`first_pass`), unless `judge_all`; a round
 in which none passes is followed by another (bounded by `max.rounds`).
 
+With `[scale] ray_address` set (and usable: `fanout.py` says when it is not, and why), a round's candidates
+run at once as Ray tasks; the choice, the apply and the verification stay here, unchanged.
+
 Like the long-horizon orchestrator it depends on the task only through `TaskEffects` and `TaskBrief`.
 """
 
