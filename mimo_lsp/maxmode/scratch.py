@@ -58,6 +58,24 @@ class ScratchTree:
                 self.copied_bytes += st.st_size
             self.files[rel] = dst.read_bytes() if st.st_size <= 4 << 20 else b""
 
+    @classmethod
+    def from_files(cls, files: dict[str, bytes], root: Path | None = None,
+                   prefix: str = "mimo-candidate-") -> "ScratchTree":
+        """A scratch tree written from a snapshot's bytes (`snapshot`): how a Ray worker, which may not see the
+        coordinator's file system, gets the tree every candidate of the task starts from."""
+        tree = cls.__new__(cls)
+        tree.root = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+        tree.workspace, tree.files, tree.reflinked, tree.copied_bytes = tree.root, {}, 0, 0
+        for rel, data in files.items():
+            dst = (tree.root / rel).resolve()
+            if not dst.is_relative_to(tree.root.resolve()):  # a snapshot names files inside the tree only
+                raise ValueError(f"snapshot path outside the tree: {rel}")
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_bytes(data)
+            tree.copied_bytes += len(data)
+            tree.files[rel] = data if len(data) <= 4 << 20 else b""
+        return tree
+
     def changes(self) -> dict[str, bytes | None]:
         """rel -> new content (None: deleted) for every file the candidate changed, added or removed."""
         out: dict[str, bytes | None] = {}
@@ -76,6 +94,23 @@ class ScratchTree:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def snapshot(workspace: Path, max_bytes: int) -> dict[str, bytes]:
+    """rel -> bytes of the files a scratch tree would copy (the same selection). Raises ValueError past
+    `max_bytes` in all: such a tree is not shipped to workers."""
+    workspace = workspace.resolve()
+    out: dict[str, bytes] = {}
+    total = 0
+    for rel, st in iter_files(workspace, FileSelection(workspace)):
+        src = workspace / rel
+        if not src.is_file() or src.is_symlink():
+            continue
+        total += st.st_size
+        if total > max_bytes:
+            raise ValueError(f"the selected files exceed {max_bytes >> 20} MiB")
+        out[rel] = src.read_bytes()
+    return out
+
+
 def normalized(changes: dict[str, bytes | None]) -> tuple[tuple[str, str | None], ...]:
     """A change set with whitespace differences ignored: what "the same fix" means for convergence."""
     def norm(data: bytes | None) -> str | None:
@@ -86,4 +121,4 @@ def normalized(changes: dict[str, bytes | None]) -> tuple[tuple[str, str | None]
     return tuple(sorted((rel, norm(data)) for rel, data in changes.items()))
 
 
-__all__ = ["ScratchTree", "normalized"]
+__all__ = ["ScratchTree", "normalized", "snapshot"]

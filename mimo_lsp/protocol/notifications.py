@@ -127,7 +127,8 @@ class CandidateNotification(TaskNotification):
     kind: Literal["candidate"] = "candidate"
     candidate_id: int
     status: Literal["started", "checks", "done"]
-    outcome: str = Field("", description="done: passed | failed | no_change | error")
+    outcome: str = Field("", description="done: passed | failed | no_change | error; on Ray (first_pass) also "
+                                        "discarded | cancelled")
     checks_passed: bool = False
     tokens: int = 0
     diff: str = Field("", description="done: the candidate's change, unified diff")

@@ -55,6 +55,9 @@ CLASSIFICATION: dict[str, Kind] = {
     "index.extra_ignores": "neutral", "index.search_wait_s": "neutral",
     "max.n": "lower", "max.selection": "neutral", "max.rounds": "lower", "max.format": "neutral",
     "max.temperature": "neutral", "max.repeat_penalty": "neutral", "max.node_n": "lower",
+    # A workspace must not send its code and checks to a cluster it names, not even one on loopback: a Ray
+    # cluster runs whatever it is sent, as whoever started it, with that user's files and network.
+    "scale.ray_address": "user_only", "scale.task_retries": "lower", "scale.round_timeout_s": "lower",
 }
 WHY = {
     "lower": "raises a limit", "higher": "lowers what checkpoints keep", "true_tightens": "turns a safeguard off",
