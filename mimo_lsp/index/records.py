@@ -56,10 +56,11 @@ def split_doc(chunk: Chunk) -> tuple[str, str]:
 
 
 def lexical_fields(chunk: Chunk) -> list[tuple[str, float]]:
-    """The chunk's BM25 document as weighted fields: its name (symbol and path), its prose (docstrings,
-    comments) and its code. What a query describes is said mostly by the first two."""
+    """The chunk's BM25 document as weighted fields: its qualified symbol, its path, its prose
+    (docstrings, comments) and its code. What a query describes is said mostly by the name and the prose.
+    The path counts as code: weighted up it would lift every chunk of a file whose name the query says."""
     doc, code = split_doc(chunk)
-    return [(f"{chunk.path} {chunk.symbol or ''}", NAME_WEIGHT), (doc, DOC_WEIGHT), (code, CODE_WEIGHT)]
+    return [(chunk.symbol or "", NAME_WEIGHT), (doc, DOC_WEIGHT), (f"{chunk.path}\n{code}", CODE_WEIGHT)]
 
 
 def embed_text(chunk: Chunk) -> str:

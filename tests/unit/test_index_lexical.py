@@ -63,8 +63,9 @@ def test_lexical_fields_weights_name_and_prose_above_code():
     fields = lexical_fields(_chunk('def f():\n    """Doc words."""\n    body_word = 1\n', symbol="Parser.f"))
     weights = {w for _, w in fields}
     assert NAME_WEIGHT > DOC_WEIGHT > 1.0 and weights == {NAME_WEIGHT, DOC_WEIGHT, 1.0}
-    name = next(t for t, w in fields if w == NAME_WEIGHT)
-    assert "Parser.f" in name and "pkg/mod.py" in name
+    by_weight = {w: t for t, w in fields}
+    assert by_weight[NAME_WEIGHT] == "Parser.f" and "Doc words." in by_weight[DOC_WEIGHT]
+    assert "pkg/mod.py" in by_weight[1.0] and "body_word" in by_weight[1.0]
 
 
 def test_field_weights_rank_a_name_match_above_a_body_match():
