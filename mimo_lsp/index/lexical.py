@@ -20,10 +20,14 @@ B = 0.75
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+# English function words (a subset of Snowball's English list). Code keywords stay: `return`, `none`,
+# `raise`, `self` are words queries use too, and dropping them measured worse (docs/benchmarks.md).
 STOPWORDS = frozenset(
     "a an and are as at be by can do does for from has have how i if in into is it its of on or so such"
     " that the their then there these this those to was we what when where which while who why will with"
-    " you your".split()
+    " you your all any each every other some only own same than too very just also not no nor but about"
+    " after before again further once here both few more most off out over under up down above below"
+    " between through during until against".split()
 )
 
 

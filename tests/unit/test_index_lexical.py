@@ -20,6 +20,8 @@ def test_tokenize_splits_identifiers_and_keeps_the_whole_one():
     # A plain word is not duplicated; one-letter parts and stopwords go.
     assert tokenize("Return the x of a header") == ["return", "header"]
     assert tokenize("get_x") == ["get_x", "get"]
+    # English function words go, code keywords stay (queries say "return None", "raise").
+    assert tokenize("only retry all of it before raising None") == ["retri", "rais", "none"]
 
 
 def test_tokenize_query_and_code_meet_on_stems():
