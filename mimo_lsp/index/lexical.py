@@ -3,40 +3,47 @@
 A static BM25 library (bm25s) would rebuild its matrices on every save; an inverted index of
 dicts keeps an edit within milliseconds, which the 200 ms save-to-searchable budget needs.
 Identifiers are split the way people type queries: `parseHeaderLinks` / `parse_header_links`
--> parse, header, links (+ the whole identifier), lower-cased, with a light suffix stemmer.
+-> parse, header, links (+ the whole identifier), lower-cased, English stopwords dropped, Snowball
+stemmed. A document may be weighted fields (records.lexical_fields: name, prose, code), BM25F-style.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 K1 = 1.2
 B = 0.75
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+# English function words (a subset of Snowball's English list). Code keywords stay: `return`, `none`,
+# `raise`, `self` are words queries use too, and dropping them measured worse (docs/benchmarks.md).
 STOPWORDS = frozenset(
     "a an and are as at be by can do does for from has have how i if in into is it its of on or so such"
     " that the their then there these this those to was we what when where which while who why will with"
-    " you your".split()
+    " you your all any each every other some only own same than too very just also not no nor but about"
+    " after before again further once here both few more most off out over under up down above below"
+    " between through during until against".split()
 )
 
 
+_stemmers = threading.local()  # a Snowball stemmer object keeps state while it works: one per thread
+
+
 def stem(token: str) -> str:
-    """Crude but symmetric (applied to queries and documents alike): plurals, -ing, -ed."""
-    if len(token) > 4:
-        if token.endswith("ies"):
-            return token[:-3] + "y"
-        if token.endswith("ing") and len(token) > 5:
-            return token[:-3]
-        if token.endswith("ed") and not token.endswith("eed"):
-            return token[:-2]
-        if token.endswith("s") and not token.endswith(("ss", "us", "is")):
-            return token[:-1]
-    return token
+    """Snowball English (Porter2), applied to queries and documents alike: piped / pipes -> pipe,
+    parsing / parsed -> pars, proxies -> proxi. (Replaced a hand-made suffix stripper that cut
+    `piped` to `pip` and `string` to `str`.)"""
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        import snowballstemmer
+
+        stemmer = _stemmers.english = snowballstemmer.stemmer("english")
+    return str(stemmer.stemWord(token))
 
 
 _stem_cache: dict[str, str] = {}
@@ -69,18 +76,23 @@ class LexicalIndex:
     """Okapi BM25 over documents keyed by integer id (the chunk id)."""
 
     def __init__(self) -> None:
-        self.postings: dict[str, dict[int, int]] = {}
+        self.postings: dict[str, dict[int, float]] = {}
         self.doc_terms: dict[int, tuple[str, ...]] = {}  # unique terms of each doc, for removal
-        self.doc_len: dict[int, int] = {}
-        self.total_len = 0
+        self.doc_len: dict[int, float] = {}
+        self.total_len = 0.0
 
     def __len__(self) -> int:
         return len(self.doc_len)
 
-    def add(self, doc_id: int, text: str) -> None:
+    def add(self, doc_id: int, text: str | Sequence[tuple[str, float]]) -> None:
+        """Index a document: one text, or weighted fields [(text, weight), ...] whose term counts add up
+        weighted (BM25F's simplification: a name word counts as `weight` body words, in tf and length)."""
         if doc_id in self.doc_len:
             self.remove(doc_id)
-        counts = Counter(tokenize(text))
+        counts: dict[str, float] = {}
+        for field_text, weight in ((text, 1.0),) if isinstance(text, str) else text:
+            for term in tokenize(field_text):
+                counts[term] = counts.get(term, 0.0) + weight
         postings = self.postings
         for term, tf in counts.items():
             plist = postings.get(term)

@@ -18,7 +18,7 @@ from typing import Any
 from .chunker import Chunk
 from .pending import PendingQueue
 from .lexical import LexicalIndex
-from .records import ChunkRecord, FileRecord, StageTimings, lexical_text
+from .records import ChunkRecord, FileRecord, StageTimings, lexical_fields
 from .store import ChunkRow
 from .symbols import FileTags, SymbolNameIndex
 from .vectors import VectorStore
@@ -79,7 +79,7 @@ class IndexState:
     def add_chunk(self, cid: int, chunk: Chunk, ehash: str, persisted: bool) -> None:
         self.chunks[cid] = ChunkRecord(chunk, ehash, persisted)
         self.by_path.setdefault(chunk.path, []).append(cid)
-        self.lexical.add(cid, lexical_text(chunk))
+        self.lexical.add(cid, lexical_fields(chunk))
         self.names.add(cid, chunk.symbol if chunk.kind not in ("module", "text") else None)
 
     def drop_chunk(self, cid: int) -> None:
