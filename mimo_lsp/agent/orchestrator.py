@@ -43,7 +43,7 @@ class Orchestrator:
         self.plan: Plan | None = None
         self.histories: dict[str, NodeHistory] = {}
         self.goal_rejections: list[str] = []
-        self.stats: dict[str, int] = {"replans": 0, "retries": 0, "node_rejections": 0, "goal_rejections": 0,
+        self.stats: dict[str, int] = {"replans": 0, "node_replans": 0, "retries": 0, "node_rejections": 0, "goal_rejections": 0,
                                       "failed_attempts": 0, "lessons": 0}
         self.planner_model, self.executor_model = models["planner"], models["executor"]
         self.judge_model, self.summarizer_model = models["judge"], models.get("summarizer")
@@ -81,7 +81,7 @@ class Orchestrator:
             self.stats["goal_rejections"] += 1
             self.memory.add("failure", f"completion criteria failed after all nodes: {failing[:400]}", self.brief.task_id)
             if not self._replan(sched, "All planned nodes are done but the completion criteria FAIL, so the task "
-                                f"may not stop yet:\n{failing}\nPlan the repair nodes.", rounds + 1):
+                                f"may not stop yet:\n{failing}\nPlan the repair nodes.", rounds + 1, goal_round=True):
                 break
         self._distill()
         failed = sched.failed()
@@ -118,8 +118,11 @@ class Orchestrator:
         nodes = [dict(n.model_dump(), status=sched.status[n.id]) for n in sched.nodes]
         self.fx.emit(PlanEvent(task_id="", nodes=nodes, attempt=attempt))
 
-    def _replan(self, sched: Scheduler, failure: str, attempt: int) -> bool:
-        if self.stats["replans"] >= self.a.max_replans or self.control.cancel.is_set():
+    def _replan(self, sched: Scheduler, failure: str, attempt: int, goal_round: bool = False) -> bool:
+        """`goal_round`: repair nodes for failing completion criteria, bounded by `goal_rounds` (the caller)
+        and not by `max_replans`, which bounds replans after failed nodes: a task whose nodes used up their
+        replans still gets the goal rounds the settings promise."""
+        if self.control.cancel.is_set() or (not goal_round and self.stats["node_replans"] >= self.a.max_replans):
             return False
         # The cap is on the whole plan (done nodes + the revision), which is what `_announce` records.
         room = min(self.a.max_plan_nodes, PLAN_NODE_CAP) - len(sched.done_nodes())
@@ -129,6 +132,8 @@ class Orchestrator:
             self.memory.add("failure", "replanning impossible: the plan is full of done nodes", self.brief.task_id)
             return False
         self.stats["replans"] += 1
+        if not goal_round:
+            self.stats["node_replans"] += 1
         self.tokens.purpose = "replan"
         try:
             revised = replan(self.planner_model, self.brief.goal, sched.done_nodes(), sched.remaining(), failure,

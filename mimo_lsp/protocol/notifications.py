@@ -100,8 +100,11 @@ class DoneStats(Wire):
     candidates: int = 0  # Max Mode
     rounds: int = 0
     judged: int = 0
-    replans: int = 0
+    replans: int = 0  # all of them: after failed nodes (nodeReplans) and goal rounds
+    node_replans: int = 0
     retries: int = 0
+    node_candidates: int = 0  # node-level Max Mode (max.node_n): candidates made, and how many passed
+    node_candidates_passed: int = 0
     node_rejections: int = 0
     goal_rejections: int = 0
     failed_attempts: int = 0

@@ -332,7 +332,7 @@ async def test_lessons_survive_a_server_restart(calc_workspace: Path, tmp_path: 
     try:
         started = await client.command("mimo.task.start", {"goal": "fix add", "model": script})
         done = await client.wait_done(started["taskId"])
-        assert done["outcome"] == "unverified" and done["stats"]["nodeRejections"] == 1
+        assert done["outcome"] == "unverified" and done["stats"]["nodeRejections"] == 1, done["reason"]
     finally:
         await stop_client(client)
     client = await start_client(calc_workspace)  # a new server process

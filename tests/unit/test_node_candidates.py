@@ -9,6 +9,7 @@ from pathlib import Path
 
 from mimo_lsp.config import Settings
 from mimo_lsp.llm.scripted import ScriptedChatModel
+from mimo_lsp.protocol.notifications import DoneStats
 from tests.conftest import make_task
 
 CHECK = f"{sys.executable} -c \"import pathlib, sys; sys.exit(pathlib.Path('v.txt').read_text().strip() != '2')\""
@@ -46,6 +47,7 @@ def test_a_failing_node_gets_candidates_and_the_first_that_passes_is_kept(tmp_pa
     assert result.outcome == "verified", result.reason
     assert (tmp_path / "v.txt").read_text() == "2\n"
     assert result.stats["node_candidates"] == 2 and result.stats["node_candidates_passed"] == 1
+    DoneStats.model_validate(result.stats)  # every counter reaches the editor (the wire forbids unknown keys)
     steps = [(prompt, t) for prompt, t in model.calls if "Sub-task id: v" in prompt]
     cand1, cand2 = [p for p, _ in steps if "Attempt 2." in p][0], [p for p, _ in steps if "Attempt 3." in p][0]
     # Independent: each candidate sees the failed retry, neither sees the other candidate's failure.

@@ -44,3 +44,14 @@ def test_no_room_left_means_no_replan_and_a_clean_failure(tmp_path: Path):
     result, plans = run(tmp_path, 3, 3, [])
     assert result.outcome == "failed" and "completion criteria failed" in result.reason
     assert len(plans) == 1 and result.stats["replans"] == 0
+
+
+def test_goal_rounds_are_not_used_up_by_node_replans(tmp_path: Path):
+    # max_replans bounds replanning after failed nodes; the goal rounds have their own budget. With no node
+    # replans left (0 allowed), a failing completion check still gets its repair round.
+    replies = [{"nodes": [node("n0")]}, FINISH, {"nodes": [node("r1")]}, WRITE_OK, FINISH]
+    settings = Settings.model_validate({"agent": {"max_replans": 0, "goal_rounds": 1}})
+    result = make_task("make ok.txt", tmp_path, ScriptedChatModel(replies), settings, lambda e: None,
+                       check=CHECK).run()
+    assert result.outcome == "verified", result.reason
+    assert result.stats["replans"] == 1 and result.stats["node_replans"] == 0
