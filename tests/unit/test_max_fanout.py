@@ -85,7 +85,7 @@ def remote_snapshot(workspace: Path) -> dict[str, bytes]:
 def journaled_calls(ws: Path, task_id: str) -> list[str]:
     journal = CheckpointJournal(state_dir(ws.resolve()) / "journal.sqlite")
     try:
-        return journal.model_calls(task_id)
+        return [text for _, text in journal.model_calls(task_id)]
     finally:
         journal.close()
 
