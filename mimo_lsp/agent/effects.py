@@ -55,6 +55,10 @@ class TaskEffects(Protocol):
 
     def steps(self) -> int: ...
 
+    def files_at_start(self) -> dict[str, bytes | None]:
+        """rel -> content at the task's start (None: absent) of every file the task's own actions changed."""
+        ...
+
     def next_step(self) -> int:
         """The next step's number (unique across plan nodes running at the same time)."""
         ...

@@ -17,7 +17,8 @@ from mimo_lsp.agent.plan import CheckSpec
 from mimo_lsp.agent.replay import ActionReplay, JournaledModel, current_lane
 from mimo_lsp.checkpoints.blobs import BlobStore
 from mimo_lsp.checkpoints.journal import EXTERNAL_TOOL, CheckpointJournal
-from mimo_lsp.checkpoints.restore import change_diff, restore_files
+from mimo_lsp.checkpoints.diffs import blob_or_none
+from mimo_lsp.checkpoints.restore import change_diff, images_at, restore_files
 from mimo_lsp.checkpoints.tracker import FileChange, WorkspaceTracker
 from mimo_lsp.config import Settings
 from mimo_lsp.safety.audit import AuditTrail, digest
@@ -72,6 +73,12 @@ class CheckpointedActions:
 
     def steps(self) -> int:
         return self.steps_done
+
+    def files_at_start(self) -> dict[str, bytes | None]:
+        actions = [a for a in self.journal.actions(self.task_id) if a.tool != EXTERNAL_TOOL]
+        at, _ = images_at(actions, 0)
+        return {rel: None if image.digest is None else blob_or_none(self.blobs, image.digest)
+                for rel, image in at.items() if image.captured}
 
     def next_step(self) -> int:
         """The number of the next step. Sequentially, the one after the last; in a lane (nodes running at

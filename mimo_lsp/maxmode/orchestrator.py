@@ -54,6 +54,9 @@ class MaxModeOrchestrator:
         self.stats: dict[str, int] = {"candidates": 0, "rounds": 0, "judged": 0}
         self.report: dict[str, Any] = {}
         self.bases: dict[str, str] = {}  # rel -> sha256 of the content the first candidate started from
+        # A resumed task remakes its candidates from the journal's replies: they start from the files as the
+        # first run's candidates saw them (before the pick was applied), or the apply would not match its record.
+        self.start_files: dict[str, bytes | None] = effects.files_at_start() if brief.replaying else {}
         self.fanout: Any = None  # a RayFanout when [scale] ray_address is set and usable (maxmode/fanout.py)
         self.dispatch = "in process"
 
@@ -102,6 +105,8 @@ class MaxModeOrchestrator:
         if failure:
             self.fx.emit(NodeEvent(task_id="", node_id=NODE, status="failed", detail=failure))
             return "failed", failure, None
+        if self.control.cancel.is_set():  # stopped after the apply: resume checks the criteria
+            raise TaskCancelled()
         return self._verify()
 
     def _new(self, rnd: int, i: int, first_id: int) -> Candidate:
@@ -135,7 +140,7 @@ class MaxModeOrchestrator:
                 raise TaskCancelled()
             cand = self._new(rnd, i, first)
             self.candidates.append(cand)
-            tree = ScratchTree(self.workspace)
+            tree = ScratchTree(self.workspace, overrides=self.start_files)
             for rel, data in tree.files.items():  # what each candidate started from
                 self.bases.setdefault(rel, hashlib.sha256(data).hexdigest())
             try:

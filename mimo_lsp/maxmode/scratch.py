@@ -38,7 +38,10 @@ def _reflink(src: Path, dst: Path) -> bool:
 class ScratchTree:
     """A candidate's own copy of the workspace; `changes()` says what the candidate changed."""
 
-    def __init__(self, workspace: Path, root: Path | None = None, prefix: str = "mimo-candidate-") -> None:
+    def __init__(self, workspace: Path, root: Path | None = None, prefix: str = "mimo-candidate-",
+                 overrides: dict[str, bytes | None] | None = None) -> None:
+        """`overrides`: rel -> content (None: absent) that replaces what the workspace holds (a resumed task's
+        candidates start from the files as they were before its own actions)."""
         self.workspace = workspace.resolve()
         self.root = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
         self.files: dict[str, bytes] = {}  # rel -> content at copy time (the base the changes are against)
@@ -57,6 +60,18 @@ class ScratchTree:
                 shutil.copy2(src, dst)
                 self.copied_bytes += st.st_size
             self.files[rel] = dst.read_bytes() if st.st_size <= 4 << 20 else b""
+        for rel, data in (overrides or {}).items():
+            dst = (self.root / rel).resolve()
+            if not dst.is_relative_to(self.root.resolve()):
+                continue
+            if data is None:
+                dst.unlink(missing_ok=True)
+                self.files.pop(rel, None)
+                continue
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.unlink(missing_ok=True)  # a reflink shares nothing, but never write through a copy's inode
+            dst.write_bytes(data)
+            self.files[rel] = data
 
     @classmethod
     def from_files(cls, files: dict[str, bytes], root: Path | None = None,

@@ -147,3 +147,28 @@ async def test_server_streams_candidates_and_the_pick(calc_workspace: Path, tmp_
     assert [c["checksPassed"] for c in candidates] == [False, True]
     assert picks and picks[0]["candidateId"] == 2 and picks[0]["convergence"] == 0.5
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+
+
+def test_resume_after_the_pick_was_applied_replays_exactly(calc_workspace: Path):
+    # The process stops right after the pick is applied. On resume the candidates are made again from the
+    # journal's replies, and they must start from the files as the first run's candidates saw them (before
+    # the pick), not from the tree with the pick in it, or the apply no longer matches its record.
+    from mimo_lsp.agent.events import CheckpointEvent
+
+    holder: dict = {}
+
+    def stop_after_apply(event):
+        if isinstance(event, CheckpointEvent) and "calc.py" in event.files and not event.replayed:
+            holder["task"].cancel()
+
+    first = make_task(GOAL, calc_workspace, ScriptedChatModel([WRONG, RIGHT]), settings(), stop_after_apply,
+                      check=python_check())
+    holder["task"] = first
+    assert first.run().outcome == "cancelled"
+    assert "return a + b" in (calc_workspace / "calc.py").read_text(), "the pick was applied before the stop"
+    resumed = make_task("", calc_workspace, ScriptedChatModel([WRONG, RIGHT]), settings(), lambda e: None,
+                        task_id=first.task_id, resume=True)
+    result = resumed.run()
+    assert result.outcome == "verified", result.reason
+    assert [c["outcome"] for c in result.max["candidates"]] == ["failed", "passed"]
+    assert len([c for c in result.checkpoints if c["tool"] == "apply_files"]) == 1, "replayed, not applied again"
