@@ -51,6 +51,7 @@ class ConsoleReporter:
                 mark = "[green]checks pass[/]" if e.checks_passed else f"[red]{e.outcome}[/]"
                 c.print(f"  candidate {e.candidate_id}: {mark} ({e.tokens} tokens) {e.detail[:120]}")
         elif isinstance(e, PickEvent):
+            c.print(candidate_table(e))
             c.print(f"[bold]picked candidate {e.candidate_id}[/] (convergence {e.convergence:.2f}"
                     f"{', judged' if e.judged else ''}): {e.reason}")
         elif isinstance(e, DoneEvent):
@@ -62,6 +63,21 @@ class ConsoleReporter:
             color = {"verified": "green", "unverified": "yellow"}.get(e.outcome, "red")
             c.rule(f"[bold {color}]{e.outcome}")
             c.print(e.reason, markup=False)
+
+
+def candidate_table(e: PickEvent):
+    """Every candidate side by side when the pick is made: round, temperature, outcome, checks, cost."""
+    from rich.table import Table
+
+    table = Table(title="Max Mode candidates", title_justify="left")
+    for col in ("#", "round", "temp", "outcome", "checks", "tokens", "s", ""):
+        table.add_column(col, justify="right" if col in ("#", "round", "temp", "tokens", "s") else "left")
+    for cand in e.candidates:
+        checks = "pass" if cand.get("checks_passed") else ("fail" if cand.get("checks") else "-")
+        table.add_row(str(cand["id"]), str(cand.get("round", "")), f"{cand.get('temperature', 0):.2f}",
+                      str(cand.get("outcome", "")), checks, str(cand.get("tokens", 0)),
+                      f"{cand.get('seconds', 0):.1f}", "picked" if cand["id"] == e.candidate_id else "")
+    return table
 
 
 def make_confirm(args: argparse.Namespace, console):

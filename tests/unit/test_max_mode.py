@@ -172,3 +172,17 @@ def test_resume_after_the_pick_was_applied_replays_exactly(calc_workspace: Path)
     assert result.outcome == "verified", result.reason
     assert [c["outcome"] for c in result.max["candidates"]] == ["failed", "passed"]
     assert len([c for c in result.checkpoints if c["tool"] == "apply_files"]) == 1, "replayed, not applied again"
+
+
+def test_cli_shows_the_candidates_side_by_side_at_the_pick(calc_workspace: Path, tmp_path: Path):
+    model = write_script(tmp_path / "s.json", [WRONG, RIGHT])
+    out = subprocess.run([sys.executable, "-m", "mimo_lsp.cli", "run", GOAL, "-w", str(calc_workspace),
+                          "--model", model, "--max", "3", "--check", python_check()],
+                         capture_output=True, text=True, timeout=300,
+                         env={**__import__("os").environ, "MIMO_CONFIG_HOME": str(_user_config(tmp_path)),
+                              "COLUMNS": "120"})
+    assert out.returncode == 0, out.stderr
+    table = out.stdout[out.stdout.index("Max Mode candidates"):]
+    rows = [line for line in table.splitlines() if line.strip().startswith("│ ")]
+    assert "failed" in rows[0] and "fail" in rows[0] and "picked" not in rows[0], rows
+    assert "passed" in rows[1] and "pass" in rows[1] and "picked" in rows[1], rows
