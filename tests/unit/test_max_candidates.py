@@ -142,3 +142,25 @@ def test_gc_keeps_the_candidates_with_their_task_and_drops_them_with_it(calc_wor
         report = svc.gc(keep_days=0)
         assert task_id in report.deleted_tasks
         assert svc.journal.candidates(task_id) is None
+
+
+def test_cli_lists_and_applies_a_candidate(calc_workspace: Path):
+    import json
+    import subprocess
+    import sys
+
+    task_id = max_task(calc_workspace)
+
+    def mimo(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "mimo_lsp.cli", "candidates", task_id, "-w", str(calc_workspace),
+                               *args], capture_output=True, text=True, timeout=120)
+
+    listed = mimo()
+    assert listed.returncode == 0, listed.stderr
+    assert "picked: 2" in listed.stdout and "*  2  passed" in listed.stdout
+    assert [c["id"] for c in json.loads(mimo("--json").stdout)["candidates"]] == [1, 2, 3]
+    applied = mimo("--apply", "1")
+    assert applied.returncode == 0 and "applied candidate 1: calc.py" in applied.stdout, applied.stderr
+    assert "return a + b" in (calc_workspace / "calc.py").read_text()
+    missing = mimo("--apply", "9")
+    assert missing.returncode == 2 and "has no candidate 9" in missing.stderr
