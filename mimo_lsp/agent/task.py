@@ -289,9 +289,11 @@ class AgentTask(CheckpointedActions):
                                                    self.blobs, self.tools.group_file)
             persisted = self.tracker.states()
             recorded = self.journal.model_calls(self.task_id)
+            # node "-" = the user's: a restore, or a Max Mode candidate applied after the task (not replayed)
             self.replay = ActionReplay([a for a in self.journal.actions(self.task_id, include_abandoned=False)
                                         if a.state == "done" and (a.tool not in AGENT_TOOLS_EXCLUDED or
-                                                                  (a.tool == "restore" and a.node_id != "-"))])
+                                                                  (a.tool == "restore" and a.node_id != "-"))
+                                        and not (a.tool == "apply_files" and a.node_id == "-")])
             self.journal.update_task(self.task_id, status="running")
         else:
             recorded = []

@@ -30,7 +30,7 @@ from mimo_lsp.safety.sandbox import Sandbox
 from mimo_lsp.tools.actions import ApplyFiles, BufferGuard, ToolContext
 from mimo_lsp.workspace import existing_state_dir
 
-NODE = "max"
+NODE = "-"  # the user's action, as a restore is: a resumed task does not replay it
 
 
 class _FinishedTaskActions(CheckpointedActions):

@@ -75,6 +75,7 @@ def test_candidates_are_listed_and_another_is_applied_restorably(calc_workspace:
     with open_service(calc_workspace) as svc:
         cps = [c for c in svc.list(task_id) if c.tool == "apply_files"]
         assert [c.args["candidate"] for c in cps] == [2, 1] and cps[-1].id == applied["checkpoint_id"]
+        assert [c.node_id for c in cps] == ["max", "-"], "the user's action: a resumed task does not replay it"
         assert svc.restore(task_id, cps[0].id, "files").restored == ["calc.py"]  # back to the pick
     assert "return b + a" in (calc_workspace / "calc.py").read_text()
     # after the restore the files hold what the journal says: another apply is fine, and the failing one too
