@@ -165,3 +165,37 @@ def test_cli_lists_and_applies_a_candidate(calc_workspace: Path):
     assert "return a + b" in (calc_workspace / "calc.py").read_text()
     missing = mimo("--apply", "9")
     assert missing.returncode == 2 and "has no candidate 9" in missing.stderr
+
+
+def test_files_over_the_limit_are_listed_but_not_kept(tmp_path: Path):
+    from types import SimpleNamespace
+
+    from mimo_lsp.maxmode.candidates import Candidate
+    from mimo_lsp.maxmode.kept import contents, keep
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    journal, blobs = _open(ws)
+    try:
+        journal.start_task("t1", "goal", ws, "m", None, "{}")
+        small = Candidate(id=1, round=1, temperature=0.0, outcome="passed", checks_passed=True,
+                          changes={"a.py": b"x = 1\n", "gone.py": None}, diff="+x = 1\n")
+        big = Candidate(id=2, round=1, temperature=0.7, outcome="failed", changes={"a.py": b"y" * 100}, diff="+y\n")
+        none = Candidate(id=3, round=1, temperature=0.7, outcome="no_change")
+        orch = SimpleNamespace(candidates=[small, big, none], pick=small, report={"reason": "r", "convergence": 0.3},
+                               bases={"a.py": "0" * 64, "gone.py": "1" * 64}, fmt="function")
+        keep(journal, blobs, "t1", orch, max_file_bytes=50)
+        listed = listing(journal, blobs, "t1")
+        assert [(c["id"], c["kept"], c["convergence"]) for c in listed["candidates"]] == [
+            (1, True, "picked"), (2, False, "different"), (3, False, "none")]
+        assert [f["status"] for f in listed["candidates"][0]["files"]] == ["modified", "deleted"]
+        record = journal.candidates("t1")
+        assert contents(blobs, "t1", record["candidates"][0]) == {"a.py": "x = 1\n", "gone.py": None}
+        with pytest.raises(ValueError, match="were not kept"):
+            contents(blobs, "t1", record["candidates"][1])
+        with pytest.raises(ValueError, match="changed nothing"):
+            contents(blobs, "t1", record["candidates"][2])
+        assert set(record["digests"]) <= journal.referenced_digests()
+    finally:
+        blobs.close()
+        journal.close()
