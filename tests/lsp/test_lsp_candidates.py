@@ -81,8 +81,17 @@ async def test_candidates_listed_applied_restored_and_kept_across_a_restart(calc
             await again.command("mimo.task.applyCandidate", {"taskId": task_id, "candidateId": 3})
         assert calc.read_text().endswith("# the user's edit\n")
         calc.write_text(calc.read_text().replace("# the user's edit\n", ""))
+        # the policy asks before this write: the user is asked (window/showMessageRequest); No = nothing written
+        (calc_workspace / ".mimo" / "config.toml").write_text(
+            '[[safety.rules]]\ntool = "write_file"\nmatch = "calc.py"\naction = "ask"\n')
+        again.answer = "No"
+        with pytest.raises(JsonRpcException, match="not confirmed"):
+            await again.command("mimo.task.applyCandidate", {"taskId": task_id, "candidateId": 3})
+        assert "return b + a" in calc.read_text()
+        again.answer = "Yes"
         await again.command("mimo.task.applyCandidate", {"taskId": task_id, "candidateId": 3})
         assert "return a * b" in calc.read_text()
+        assert len(again.confirmations) == 2 and "apply_files" in again.confirmations[0], again.confirmations
     finally:
         await stop_client(again)
 
