@@ -30,6 +30,7 @@ def _as_dict(value: Any) -> Any:
 class MimoTestClient:
     def __init__(self, client: LanguageClient) -> None:
         self.client = client
+        self.init_result: types.InitializeResult | None = None
         self.events: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._done: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
         for kind in KINDS:
@@ -81,7 +82,7 @@ async def start_client(workspace: Path | None, init_options: dict | None = None,
     wrapper = MimoTestClient(client)
     caps = caps or types.ClientCapabilities(window=types.WindowClientCapabilities(work_done_progress=True))
     folders = [types.WorkspaceFolder(uri=workspace.as_uri(), name="ws")] if workspace else None
-    await client.initialize_session(types.InitializeParams(
+    wrapper.init_result = await client.initialize_session(types.InitializeParams(
         capabilities=caps, workspace_folders=folders, initialization_options=init_options,
     ))
     return wrapper

@@ -259,6 +259,8 @@ class AgentTask(CheckpointedActions):
             outcome, reason, check = "failed", f"internal error: {type(exc).__name__}: {exc}", None
         self.tokens.flush()
         self.plan = self.orchestrator.plan if self.orchestrator is not None else None
+        if self.settings.max.n >= 1 and self.orchestrator is not None:
+            self._keep_candidates()
         diff = self.final_diff()
         if self.diff_error:
             reason += f" (final diff unavailable: {self.diff_error})"
@@ -287,9 +289,11 @@ class AgentTask(CheckpointedActions):
                                                    self.blobs, self.tools.group_file)
             persisted = self.tracker.states()
             recorded = self.journal.model_calls(self.task_id)
+            # node "-" = the user's: a restore, or a Max Mode candidate applied after the task (not replayed)
             self.replay = ActionReplay([a for a in self.journal.actions(self.task_id, include_abandoned=False)
                                         if a.state == "done" and (a.tool not in AGENT_TOOLS_EXCLUDED or
-                                                                  (a.tool == "restore" and a.node_id != "-"))])
+                                                                  (a.tool == "restore" and a.node_id != "-"))
+                                        and not (a.tool == "apply_files" and a.node_id == "-")])
             self.journal.update_task(self.task_id, status="running")
         else:
             recorded = []
@@ -345,6 +349,15 @@ class AgentTask(CheckpointedActions):
         ports = TaskPorts(model=self.live_model, roles=self.ports.roles, confirm=self._confirm_once)
         result = AgentTask(self.goal, tree, settings, lambda e: None, ports, criteria=self.criteria).run()
         return f"{result.outcome}: {result.reason[:200]}", result.stats.get("tokens", 0)
+
+    def _keep_candidates(self) -> None:
+        """The candidates' files outlive the task: an editor shows them and may apply another (maxmode/kept.py)."""
+        from mimo_lsp.maxmode.kept import keep
+
+        try:
+            keep(self.journal, self.blobs, self.task_id, self.orchestrator, self.settings.checkpoints.max_blob_bytes)
+        except Exception as exc:  # the task's outcome stands; only the later look at its candidates is lost
+            log.warning("task %s: Max Mode candidates not kept: %s", self.task_id, exc)
 
     def _confirm_once(self, request: dict[str, Any]) -> str | None:
         key = (request.get("tool"), request.get("subject"))

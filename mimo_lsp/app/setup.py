@@ -139,7 +139,7 @@ class TaskAssembly:
         workspace, limits = prepared.workspace, prepared.settings.checkpoints
         ports = TaskPorts(model=model, roles=roles, search=search, context=context, buffer_guard=self.buffer_guard,
                           buffer_text=self.buffer_text,
-                          confirm=self._confirm_for(prepared.settings),
+                          confirm=self.confirm_for(prepared.settings),
                           on_finished=lambda: collect_garbage(workspace, limits))
         req = prepared.request
         trust = prepared.layered.trust
@@ -148,7 +148,7 @@ class TaskAssembly:
                          task_id=req.task_id, resume=prepared.resume, ignored_settings=ignored)
 
 
-    def _confirm_for(self, settings: Settings) -> Confirm | None:
+    def confirm_for(self, settings: Settings) -> Confirm | None:
         """The user's answer to a risky action, waited for at most the task's confirm_timeout_s."""
         ask, timeout = self.confirm, settings.safety.confirm_timeout_s
         return None if ask is None else (lambda request: ask(request, timeout))

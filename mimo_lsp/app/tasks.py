@@ -153,6 +153,39 @@ class TaskService:
             return read_events(workspace, task_id, after_seq)
         return [to_wire(e) for e in self._get(task_id).sink.since(after_seq)]
 
+    # -- Max Mode candidates, kept after the task (maxmode/kept.py, maxmode/reapply.py) ---------------
+    def _workspace_of(self, task_id: str, workspace: Path | None) -> Path:
+        rec = self.tasks.get(task_id)
+        if rec is not None:
+            return rec.workspace
+        if workspace is None:
+            raise KeyError(f"unknown task id: {task_id}")
+        return workspace
+
+    def candidates(self, task_id: str, workspace: Path | None) -> dict[str, Any]:
+        from mimo_lsp.maxmode.kept import listing
+
+        with self.workspaces.checkpoints(self._workspace_of(task_id, workspace)) as svc:
+            return listing(svc.journal, svc.blobs, task_id)
+
+    def candidate_file(self, task_id: str, candidate_id: int, path: str, workspace: Path | None) -> dict[str, Any]:
+        from mimo_lsp.maxmode.kept import candidate_file
+
+        with self.workspaces.checkpoints(self._workspace_of(task_id, workspace)) as svc:
+            return candidate_file(svc.journal, svc.blobs, task_id, candidate_id, path)
+
+    def apply_candidate(self, task_id: str, candidate_id: int, workspace: Path | None) -> dict[str, Any]:
+        """Another candidate's files replace the current ones: one checkpointed action, as the pick was."""
+        from mimo_lsp.maxmode.reapply import apply_candidate
+
+        if self.is_running(task_id):
+            raise ValueError(f"task {task_id} is running; apply a candidate once it has stopped")
+        root = self._workspace_of(task_id, workspace)
+        settings = self.workspaces.settings(root)
+        a = self.assembly
+        return apply_candidate(root, settings, task_id, candidate_id, a.buffer_guard, a.buffer_text,
+                               a.confirm_for(settings))
+
     def cancel_all(self) -> None:
         for rec in list(self.tasks.values()):
             if rec.status != "finished":

@@ -58,6 +58,9 @@ CREATE TABLE IF NOT EXISTS review_state (
   task_id TEXT NOT NULL, hunk_id TEXT NOT NULL, path TEXT NOT NULL, state TEXT NOT NULL, decided REAL NOT NULL,
   PRIMARY KEY (task_id, hunk_id)
 );
+CREATE TABLE IF NOT EXISTS candidates (
+  task_id TEXT PRIMARY KEY, data_json TEXT NOT NULL, created REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS file_state (
   path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, mode INTEGER NOT NULL,
   ino INTEGER NOT NULL, digest TEXT, captured INTEGER NOT NULL
@@ -335,6 +338,14 @@ class CheckpointJournal:
     def review_states(self, task_id: str) -> dict[str, str]:
         return dict(self._query("SELECT hunk_id, state FROM review_state WHERE task_id=?", (task_id,)))
 
+    # -- Max Mode candidates kept after the task (maxmode/kept.py): {..., "digests": [blob digests]} --
+    def save_candidates(self, task_id: str, data: dict[str, Any]) -> None:
+        self._tx([("INSERT OR REPLACE INTO candidates VALUES (?,?,?)", (task_id, json.dumps(data), time.time()))])
+
+    def candidates(self, task_id: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT data_json FROM candidates WHERE task_id=?", (task_id,))
+        return json.loads(rows[0][0]) if rows else None
+
     # -- disk discipline ---------------------------------------------------------------------
     def referenced_digests(self) -> set[str]:
         refs: set[str] = set()
@@ -346,6 +357,8 @@ class CheckpointJournal:
             refs.add(pre)
         for (blob,) in self._query("SELECT observation_blob FROM actions WHERE observation_blob IS NOT NULL"):
             refs.add(blob)
+        for (data,) in self._query("SELECT data_json FROM candidates"):
+            refs.update(json.loads(data).get("digests", []))
         return refs
 
     def delete_task(self, task_id: str) -> None:
@@ -354,6 +367,7 @@ class CheckpointJournal:
             ("DELETE FROM intents WHERE action_id IN (SELECT id FROM actions WHERE task_id=?)", (task_id,)),
             ("DELETE FROM actions WHERE task_id=?", (task_id,)),
             ("DELETE FROM model_calls WHERE task_id=?", (task_id,)),
+            ("DELETE FROM candidates WHERE task_id=?", (task_id,)),
             ("DELETE FROM tasks WHERE id=?", (task_id,)),
         ])
 

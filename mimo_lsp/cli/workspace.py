@@ -64,6 +64,34 @@ def cmd_gc(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_candidates(args: argparse.Namespace) -> int:
+    """A Max Mode task's kept candidates; `--apply N` applies candidate N as one checkpointed action."""
+    from mimo_lsp.maxmode.kept import listing
+    from mimo_lsp.maxmode.reapply import apply_candidate
+
+    services, workspace = _services(), Path(args.workspace)
+    try:
+        if args.apply is not None:
+            done = apply_candidate(workspace, services.settings(workspace), args.task, args.apply,
+                                   confirm=lambda request: "yes" if args.yes else None)
+            print(json.dumps(done, indent=2) if args.json else
+                  f"applied candidate {args.apply}: {', '.join(done['files'])} (checkpoint {done['checkpoint_id']})")
+            return 0
+        with services.checkpoints(workspace) as svc:
+            found = listing(svc.journal, svc.blobs, args.task)
+    except USER_ERRORS as exc:
+        return fail(exc)
+    if args.json:
+        print(json.dumps(found, indent=2))
+        return 0
+    print(f"picked: {found['picked']} ({found['reason']}); convergence {found['convergence']}")
+    for c in found["candidates"]:
+        files = ", ".join(f"{f['path']} ({f['status']})" for f in c["files"]) or "-"
+        print(f"{'*' if c['picked'] else ' '}{c['id']:>3}  {c['outcome']:<9} checks {'pass' if c['checks_passed'] else 'fail'}"
+              f"  {c['tokens']:>6} tokens  {c['convergence']:<9} {files[:60]}")
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     try:
         report = _services().audit(Path(args.workspace), args.task)
@@ -176,6 +204,10 @@ def register(sub: argparse._SubParsersAction, command) -> None:
                   task=True)
     rst.add_argument("checkpoint", type=int)
     rst.add_argument("--mode", choices=["files", "task", "both"], default="both")
+    cands = command("candidates", "a Max Mode task's candidates (* = the pick); --apply N applies one", cmd_candidates,
+                    task=True)
+    cands.add_argument("--apply", type=int, metavar="N", help="apply candidate N (one checkpoint; restorable)")
+    cands.add_argument("--yes", "-y", action="store_true", help="treat the policy's `ask` as yes")
     audit = command("audit", "show, verify or export a task's hash-chained audit trail", cmd_audit)
     audit.add_argument("action", choices=["show", "verify", "export"])
     audit.add_argument("task")

@@ -11,6 +11,9 @@ Commands (client -> server, `workspace/executeCommand`, `arguments: [PARAMS]`):
   mimo.task.resume  TaskResumeParams -> TaskStartResult   continue an interrupted/cancelled/restored task
   mimo.task.pause   TaskRefParams    -> TaskCancelResult  hold a running task between two steps
   mimo.task.unpause TaskRefParams    -> TaskCancelResult  let a paused task go on
+  mimo.task.candidates     TaskCandidatesParams -> CandidatesResult     a Max Mode task's kept candidates
+  mimo.task.candidateFile  CandidateFileParams  -> CandidateFileResult  one candidate's version of one file
+  mimo.task.applyCandidate ApplyCandidateParams -> ApplyCandidateResult apply another candidate (checkpointed)
   mimo.lessons.list WorkspaceParams  -> {lessons: [{id, taskId, text, created}]}  lessons of earlier tasks
   mimo.index.search IndexSearchParams -> IndexSearchResult hybrid search over the workspace index (filters, mode)
   mimo.index.status IndexStatusParams -> IndexStatusResult files, chunks, pending, errors, last update
@@ -45,6 +48,9 @@ CMD_TASK_EVENTS = "mimo.task.events"
 CMD_TASK_RESUME = "mimo.task.resume"
 CMD_TASK_PAUSE = "mimo.task.pause"
 CMD_TASK_UNPAUSE = "mimo.task.unpause"
+CMD_TASK_CANDIDATES = "mimo.task.candidates"
+CMD_TASK_CANDIDATE_FILE = "mimo.task.candidateFile"
+CMD_TASK_APPLY_CANDIDATE = "mimo.task.applyCandidate"
 CMD_LESSONS_LIST = "mimo.lessons.list"
 CMD_INDEX_SEARCH = "mimo.index.search"
 CMD_INDEX_STATUS = "mimo.index.status"
@@ -61,11 +67,12 @@ CMD_TRUST_GET = "mimo.trust.get"
 CMD_TRUST_SET = "mimo.trust.set"
 COMMANDS = (CMD_AUDIT_GET, CMD_REVIEW_GET, CMD_REVIEW_ACCEPT, CMD_REVIEW_REJECT, CMD_TASK_START, CMD_TASK_CANCEL, CMD_TASK_STATUS, CMD_TASK_EVENTS, CMD_TASK_RESUME, CMD_INDEX_SEARCH, CMD_INDEX_STATUS,
             CMD_TASK_PAUSE, CMD_TASK_UNPAUSE, CMD_LESSONS_LIST,
+            CMD_TASK_CANDIDATES, CMD_TASK_CANDIDATE_FILE, CMD_TASK_APPLY_CANDIDATE,
             CMD_CHECKPOINT_LIST, CMD_CHECKPOINT_DIFF, CMD_CHECKPOINT_RESTORE, CMD_CHECKPOINT_STATS, CMD_CHECKPOINT_GC,
             CMD_TRUST_GET, CMD_TRUST_SET)
 
-# Commands whose handlers block (index) or await the editor (applyEdit): they run off the event loop. The
+# Commands whose handlers block (index, a confirmation) or await the editor (applyEdit): they run off the event loop. The
 # others answer at once, in order. (The server's command table must agree: checked at import.)
-OFF_LOOP_COMMANDS = frozenset({CMD_INDEX_SEARCH, CMD_INDEX_STATUS, CMD_REVIEW_REJECT})
+OFF_LOOP_COMMANDS = frozenset({CMD_INDEX_SEARCH, CMD_INDEX_STATUS, CMD_REVIEW_REJECT, CMD_TASK_APPLY_CANDIDATE})
 
 NOTIFY_PREFIX = "mimo/task/"  # + event kind: plan, node, step, checkpoint, token, done

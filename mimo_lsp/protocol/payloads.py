@@ -116,6 +116,24 @@ class CheckpointGcParams(Wire):
     keep_days: float | None = Field(None, ge=0)
 
 
+class TaskCandidatesParams(Wire):
+    task_id: str
+    workspace: str | None = None
+
+
+class CandidateFileParams(Wire):
+    task_id: str
+    candidate_id: int = Field(ge=1)
+    path: str = Field(min_length=1, description="workspace-relative, as listed in the candidate's files")
+    workspace: str | None = None
+
+
+class ApplyCandidateParams(Wire):
+    task_id: str
+    candidate_id: int = Field(ge=1)
+    workspace: str | None = None
+
+
 class TaskInfo(Wire):
     task_id: str
     goal: str

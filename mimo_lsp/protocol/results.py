@@ -147,3 +147,51 @@ class Lesson(Wire):
 
 class LessonsResult(Wire):
     lessons: list[Lesson]
+
+
+class CandidateFile(Wire):
+    path: str
+    status: Literal["modified", "added", "deleted"]
+    bytes: int = Field(description="size of the candidate's version (0: deleted)")
+
+
+class CandidateInfo(Wire):
+    id: int
+    round: int
+    temperature: float
+    outcome: str = Field(description="passed | failed | no_change | error")
+    checks_passed: bool
+    tokens: int
+    seconds: float
+    summary: str
+    picked: bool
+    convergence: Literal["picked", "same", "different", "none"] = Field(
+        description="same: the pick's change, whitespace ignored; none: changed nothing")
+    kept: bool = Field(description="its files were kept (false: over the size limit; it cannot be shown or applied)")
+    files: list[CandidateFile]
+    diff: str = Field(description="unified diff against the tree the candidates started from")
+
+
+class CandidatesResult(Wire):
+    task_id: str
+    picked: int | None
+    reason: str
+    convergence: float
+    judged: bool
+    format: str
+    candidates: list[CandidateInfo]
+
+
+class CandidateFileResult(Wire):
+    task_id: str
+    candidate_id: int
+    path: str
+    status: Literal["modified", "added", "deleted"]
+    content: str | None = Field(description="the candidate's text of the file; null: the candidate deletes it")
+
+
+class ApplyCandidateResult(Wire):
+    task_id: str
+    candidate_id: int
+    checkpoint_id: int = Field(description="the apply_files checkpoint (restore the one before it to undo)")
+    files: list[str]

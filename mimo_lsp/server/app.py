@@ -35,7 +35,7 @@ class MimoProtocol(LanguageServerProtocol):
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:
         result = yield from super().lsp_initialize(params)
-        result.capabilities.experimental = {"mimo": {"maxMode": True, "review": True, "trust": True}}
+        result.capabilities.experimental = {"mimo": {"maxMode": True, "candidates": True, "review": True, "trust": True}}
         return result
 
 

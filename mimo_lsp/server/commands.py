@@ -74,6 +74,23 @@ def task_events(ctx: ServerContext, p: P.TaskEventsParams) -> P.TaskEventsResult
                                                               _optional_workspace(ctx, p.workspace)))
 
 
+def task_candidates(ctx: ServerContext, p: P.TaskCandidatesParams) -> R.CandidatesResult:
+    found = ctx.backend.tasks.candidates(p.task_id, _optional_workspace(ctx, p.workspace))
+    return R.CandidatesResult.model_validate(found)
+
+
+def task_candidate_file(ctx: ServerContext, p: P.CandidateFileParams) -> R.CandidateFileResult:
+    found = ctx.backend.tasks.candidate_file(p.task_id, p.candidate_id, p.path, _optional_workspace(ctx, p.workspace))
+    return R.CandidateFileResult.model_validate(found)
+
+
+def task_apply_candidate(ctx: ServerContext, p: P.ApplyCandidateParams) -> R.ApplyCandidateResult:
+    """Off the loop: the policy may ask the user (window/showMessageRequest) before the files are written."""
+    done = ctx.backend.tasks.apply_candidate(p.task_id, p.candidate_id, _optional_workspace(ctx, p.workspace))
+    ctx.call_soon(ctx.refresh_review)
+    return R.ApplyCandidateResult.model_validate(done)
+
+
 def lessons_list(ctx: ServerContext, p: P.WorkspaceParams) -> R.LessonsResult:
     lessons = ctx.backend.services.lessons(workspace_of(ctx, p.workspace))
     return R.LessonsResult(lessons=[R.Lesson(id=m.id, task_id=m.task_id, text=m.text, created=m.created)
@@ -182,6 +199,9 @@ COMMANDS: dict[str, Command] = {
     names.CMD_TASK_UNPAUSE: _cmd(names.CMD_TASK_UNPAUSE, task_unpause),
     names.CMD_TASK_STATUS: _cmd(names.CMD_TASK_STATUS, task_status),
     names.CMD_TASK_EVENTS: _cmd(names.CMD_TASK_EVENTS, task_events),
+    names.CMD_TASK_CANDIDATES: _cmd(names.CMD_TASK_CANDIDATES, task_candidates),
+    names.CMD_TASK_CANDIDATE_FILE: _cmd(names.CMD_TASK_CANDIDATE_FILE, task_candidate_file),
+    names.CMD_TASK_APPLY_CANDIDATE: _cmd(names.CMD_TASK_APPLY_CANDIDATE, task_apply_candidate, runs="thread"),
     names.CMD_LESSONS_LIST: _cmd(names.CMD_LESSONS_LIST, lessons_list),
     names.CMD_CHECKPOINT_LIST: _cmd(names.CMD_CHECKPOINT_LIST, checkpoint_list),
     names.CMD_CHECKPOINT_DIFF: _cmd(names.CMD_CHECKPOINT_DIFF, checkpoint_diff),

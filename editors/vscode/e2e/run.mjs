@@ -22,6 +22,9 @@
 //  6b. a scripted task runs a 15 s test; the server is killed (SIGKILL) meanwhile: the extension starts a new
 //     one, the status bar says interrupted, "MiMo: Resume Task" finishes the task, the work before the kill
 //     is still there;
+//  6c. Max Mode (function format, scripted): the done notification's "Show Candidates" lists the candidates,
+//     one opens calc.py in vscode.diff against the candidate's version (a mimo-candidate: document), then
+//     "MiMo: Show Max Mode Candidates" -> "Apply candidate 1" -> modal Apply: calc.py holds candidate 1;
 //  7. the shipped model (SmolLM2-135M GGUF, the server's default): mimo.model cleared in the user settings,
 //     steps and tokens capped in the workspace's .mimo/config.toml; F1 -> "MiMo: Start Task": the progress
 //     notification shows, the Plan view fills, the task ends with an outcome the UI reports (not asserted
@@ -235,6 +238,17 @@ try {
         if (attempt >= 3) throw e;
         log(`palette: "${title}" not listed yet (attempt ${attempt}); again`);
         continue;
+      }
+      // The row labelled exactly `title`: a recently used "MiMo: Start Task (Max Mode)" is listed above
+      // "MiMo: Start Task" and would be the first match.
+      const rows = page.locator('.quick-input-widget .monaco-list-row');
+      const n = await rows.count();
+      for (let i = 0; i < n; i++) {
+        const label = (await rows.nth(i).locator('.label-name').first().innerText().catch(() => '')).replace(/\s+/g, ' ').trim();
+        if (label === title) {
+          for (let k = 0; k < i; k++) await page.keyboard.press('ArrowDown');
+          break;
+        }
       }
       await page.keyboard.press('Enter');
       return;
@@ -496,6 +510,77 @@ try {
   await screenshot('resumed-done');
   await clearToasts();
 
+  // --- 6c. Max Mode candidates side by side, another one applied ------------------------------------
+  // Function format (the workspace config; a scripted model has no parameter count): candidate 1 fails
+  // (a * b), candidate 2 passes (a + b) and is picked (first_pass). Show Candidates -> candidate 1 ->
+  // calc.py opens vscode.diff against the candidate's version; then Apply candidate 1 (modal) -> a * b.
+  const fnReply = (body) => '```python\ndef add(a, b):\n    """Return the sum of a and b."""\n    ' + body + '\n```';
+  fs.mkdirSync(path.join(ws, '.mimo'), { recursive: true });
+  fs.writeFileSync(path.join(ws, '.mimo', 'config.toml'), '[max]\nformat = "function"\n');
+  fs.writeFileSync(script, JSON.stringify([fnReply('return a * b'), fnReply('return a + b')]));
+  log('F1 -> MiMo: Start Task (Max Mode), check: pytest test_calc.py');
+  await runCommand('MiMo: Start Task (Max Mode)');
+  await waitForInputTitled('MiMo: Start Task (Max Mode)');
+  await quickInputBox.fill('Fix the add function in calc.py so that the tests pass');
+  await page.keyboard.press('Enter');
+  await waitForInputTitled('acceptance command');
+  await quickInputBox.fill(`${python} -m pytest -q -p no:cacheprovider test_calc.py`);
+  await page.keyboard.press('Enter');
+  const maxDone = page.locator('.notifications-toasts .notification-toast', { hasText: 'MiMo task' }).first();
+  await maxDone.waitFor({ state: 'visible', timeout: 120_000 });
+  const maxOutcome = (await maxDone.locator('.notification-list-item-message').first().innerText()).trim();
+  log(`Max Mode: "${maxOutcome}"`);
+  if (!/^MiMo task verified\b/.test(maxOutcome)) throw new Error(`unexpected Max Mode outcome: ${maxOutcome}`);
+  if (!calcText().includes('return a + b')) throw new Error('the pick (candidate 2) is not applied');
+  await maxDone.getByRole('button', { name: 'Show Candidates' }).click();
+  await waitForInputTitled('MiMo: candidates of task');
+  const candRows = page.locator('.quick-input-widget .monaco-list-row');
+  await candRows.filter({ hasText: 'Candidate 2' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  const rowTexts = [];
+  for (let i = 0; i < (await candRows.count()); i++) rowTexts.push((await candRows.nth(i).innerText()).replace(/\s+/g, ' ').trim());
+  log(`candidates: ${JSON.stringify(rowTexts)}`);
+  if (rowTexts.length !== 2 || !/Candidate 2 picked/.test(rowTexts[1]) || !/checks not passed/.test(rowTexts[0])) throw new Error('unexpected candidate rows');
+  await screenshot('max-candidates');
+  await quickInputBox.fill('Candidate 1');
+  await waitFor('only the Candidate 1 row', async () => (await candRows.count()) === 1, 15_000);
+  await page.keyboard.press('Enter');
+  await waitForInputTitled('MiMo: candidate 1 of task');
+  // the candidate's own list (apply entry first, then its files), not the candidates' rows still fading out
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Apply candidate 1' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await quickInputBox.fill('calc.py');
+  await waitFor('only the calc.py row', async () => (await candRows.count()) === 1 && /calc\.py/.test(await candRows.first().innerText()), 15_000);
+  await page.keyboard.press('Enter');
+  await page.locator('.tab', { hasText: 'candidate 1' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  const diffEditor = page.locator('.monaco-diff-editor').first();
+  await diffEditor.waitFor({ state: 'visible', timeout: 15_000 });
+  await diffEditor.locator('.editor.modified .view-lines', { hasText: 'return a * b' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await diffEditor.locator('.editor.original .view-lines', { hasText: 'return a + b' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  log('vscode.diff: calc.py now (a + b) | candidate 1 (a * b)');
+  await sleep(500);
+  await screenshot('candidate-diff');
+  await clearToasts();
+  log('F1 -> MiMo: Show Max Mode Candidates -> Candidate 1 -> Apply candidate 1 -> modal: Apply');
+  await runCommand('MiMo: Show Max Mode Candidates');
+  await waitForInputTitled('MiMo: candidates of task');
+  await candRows.filter({ hasText: 'Candidate 2' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await quickInputBox.fill('Candidate 1');
+  await waitFor('only the Candidate 1 row', async () => (await candRows.count()) === 1, 15_000);
+  await page.keyboard.press('Enter');
+  await waitForInputTitled('MiMo: candidate 1 of task');
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Apply candidate 1' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await quickInputBox.fill('Apply candidate 1');
+  await waitFor('only the apply row', async () => (await candRows.count()) === 1, 15_000);
+  await page.keyboard.press('Enter');
+  const applyDialog = page.locator('.monaco-dialog-box', { hasText: 'Apply candidate 1 of task' }).first();
+  await applyDialog.waitFor({ state: 'visible', timeout: 15_000 });
+  await screenshot('apply-candidate-modal');
+  await applyDialog.getByRole('button', { name: 'Apply', exact: true }).click();
+  log(`notification: "${await toastText('MiMo: applied candidate 1')}"`);
+  await waitFor('calc.py holds candidate 1 (a * b)', () => calcText().includes('return a * b'), 15_000);
+  await sleep(500);
+  await screenshot('candidate-applied');
+  await clearToasts();  // calc.py's own tab stays open (the next stage types into it), the diff next to it
+
   // --- 7. The shipped model (SmolLM2-135M GGUF, the server's default) ---------------------------------
   if (process.env.E2E_REAL_MODEL !== '0') {
     log('real model: mimo.model cleared (server default), caps in .mimo/config.toml');
@@ -544,6 +629,7 @@ try {
     const tasks = journalTasks();
     const last = tasks.at(-1);
     log(`real model: journal has ${tasks.length} task(s); the new one ran ${last?.model} (${last?.outcome})`);
+    if (/Max Mode/.test(realOutcome)) throw new Error('the real-model task ran in Max Mode: the palette picked the wrong command');
     if (tasks.length !== tasksBefore + 1 || !/SmolLM2-135M/i.test(last?.model ?? '')) throw new Error(`not the shipped model: ${JSON.stringify(last)}`);
     await sleep(600);
     await screenshot('real-model-done');

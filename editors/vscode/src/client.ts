@@ -53,9 +53,9 @@ export class MimoClient implements vscode.Disposable {
   }
 
   /** Server features from its initialize result that the UI adapts to. */
-  serverFeatures(): { maxMode: boolean } {
-    const exp = this.client?.initializeResult?.capabilities.experimental as { mimo?: { maxMode?: boolean } } | undefined;
-    return { maxMode: exp?.mimo?.maxMode === true };
+  serverFeatures(): { maxMode: boolean; candidates: boolean } {
+    const exp = this.client?.initializeResult?.capabilities.experimental as { mimo?: { maxMode?: boolean; candidates?: boolean } } | undefined;
+    return { maxMode: exp?.mimo?.maxMode === true, candidates: exp?.mimo?.candidates === true };
   }
 
   onNotification(listener: NotificationListener): vscode.Disposable {

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import type { MimoClient } from './client.js';
 import { readSettings } from './client.js';
+import { CandidatesUi } from './candidates.js';
 import type { CheckpointItem } from './checkpointModel.js';
 import type { DiffDocuments } from './checkpointsView.js';
 import type { InlineReview } from './inlineReview.js';
@@ -34,6 +35,9 @@ export class MimoCommands {
   private indexPolling = false;
   readonly statusBar = vscode.window.createStatusBarItem('mimo.status', vscode.StatusBarAlignment.Left, 50);
   dispatch: Dispatch = () => {};
+  /** The last task that picked a Max Mode candidate: its candidates are kept once it is done. */
+  private maxTask: string | undefined;
+  private readonly candidates: CandidatesUi;
 
   constructor(
     private readonly client: MimoClient,
@@ -42,6 +46,7 @@ export class MimoCommands {
     private readonly memento: vscode.Memento,
   ) {
     this.statusBar.name = 'MiMo';
+    this.candidates = new CandidatesUi(client, (taskId) => this.inline.refresh(taskId).then(() => undefined));
     this.render();
     this.statusBar.show();
     client.onProgressCancel = (token) => {
@@ -62,6 +67,7 @@ export class MimoCommands {
     this.render();
     if (method === 'mimo/task/pick' && !replayed && (params as PickEvent).taskId === this.state.taskId) {
       const p = params as PickEvent;
+      this.maxTask = p.taskId;
       const passing = p.candidates.filter((c) => c.checksPassed).length;
       this.client.output.appendLine(`Max Mode: picked ${p.candidateId ?? 'none'} of ${p.candidates.length} (${passing} passed their checks, convergence ${p.convergence}): ${p.reason}`);
       void vscode.window.showInformationMessage(
@@ -73,8 +79,10 @@ export class MimoCommands {
       const d = params as DoneEvent;
       const text = `MiMo task ${d.outcome}${d.reason ? `: ${d.reason}` : ''}`;
       const show = d.outcome === 'failed' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-      void show(text, 'Review Changes').then((a) => {
-        if (a) void vscode.commands.executeCommand('mimo.reviewChanges');
+      const actions = ['Review Changes', ...(this.maxTask === d.taskId ? ['Show Candidates'] : [])];
+      void show(text, ...actions).then((a) => {
+        if (a === 'Show Candidates') void vscode.commands.executeCommand('mimo.showCandidates', d.taskId);
+        else if (a) void vscode.commands.executeCommand('mimo.reviewChanges');
       });
     }
   }
@@ -92,6 +100,7 @@ export class MimoCommands {
    */
   async onServerStart(_client: LanguageClient, restarted: boolean): Promise<void> {
     await vscode.commands.executeCommand('setContext', 'mimo.maxModeSupported', this.client.serverFeatures().maxMode);
+    await vscode.commands.executeCommand('setContext', 'mimo.candidatesSupported', this.client.serverFeatures().candidates);
     const taskId = this.state.taskId ?? this.rememberedTask;
     if (!taskId) return;
     const afterSeq = this.state.taskId === taskId ? this.state.lastSeq : 0;
@@ -137,6 +146,12 @@ export class MimoCommands {
       { title },
     );
     return p?.id;
+  }
+
+  /** The Max Mode task of this window once it is done, else one the user picks (the server says if it had none). */
+  private async finishedMaxTask(title: string): Promise<string | undefined> {
+    if (this.maxTask && this.maxTask === this.state.taskId && !this.state.running) return this.maxTask;
+    return this.pickTask(title, (t) => t.status !== 'running' && t.status !== 'starting');
   }
 
   private async reviewTask(): Promise<string | undefined> {
@@ -224,6 +239,14 @@ export class MimoCommands {
       }),
       wrap('mimo.review.rejectFile', async (path: string) => {
         await this.inline.decide('reject', path);
+      }),
+      wrap('mimo.showCandidates', async (taskId?: string) => {
+        const id = typeof taskId === 'string' ? taskId : await this.finishedMaxTask('Show the Max Mode candidates of which task?');
+        if (id) await this.candidates.show(id, workspacePath());
+      }),
+      wrap('mimo.applyCandidate', async (taskId?: string, candidateId?: number) => {
+        const id = typeof taskId === 'string' ? taskId : await this.finishedMaxTask('Apply a Max Mode candidate of which task?');
+        if (id) await this.candidates.apply(id, typeof candidateId === 'number' ? candidateId : undefined, workspacePath());
       }),
       wrap('mimo.restoreCheckpoint', () => this.restoreCheckpoint()),
       wrap('mimo.checkpoints.open', async (item: CheckpointItem) => {

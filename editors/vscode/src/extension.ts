@@ -1,5 +1,7 @@
 // Entry point: wires the client, the views, the inline review and the commands.
 import * as vscode from 'vscode';
+import { CANDIDATE_SCHEME } from './candidateModel.js';
+import { CandidateDocuments } from './candidates.js';
 import { MimoClient } from './client.js';
 import { CheckpointsView, DIFF_SCHEME, DiffDocuments } from './checkpointsView.js';
 import { MimoCommands } from './commands.js';
@@ -28,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): void {
     client,
     inline,
     vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, docs),
+    vscode.workspace.registerTextDocumentContentProvider(CANDIDATE_SCHEME, new CandidateDocuments(client)),
     vscode.languages.registerCodeLensProvider({ scheme: 'file' }, inline),
     vscode.window.registerTreeDataProvider('mimo.plan', plan),
     vscode.window.registerTreeDataProvider('mimo.checkpoints', checkpoints),

@@ -28,6 +28,9 @@ export const Commands = {
   reviewReject: 'mimo.review.reject',
   trustGet: 'mimo.trust.get',
   trustSet: 'mimo.trust.set',
+  taskCandidates: 'mimo.task.candidates',
+  taskCandidateFile: 'mimo.task.candidateFile',
+  taskApplyCandidate: 'mimo.task.applyCandidate',
 } as const;
 
 /** mimo.trust.get / mimo.trust.set: what the folder's .mimo/config.toml loosens, and whether it is trusted. */
@@ -125,6 +128,48 @@ export interface PickEvent extends TaskEvent {
   convergence: number;
   judged: boolean;
   candidates: { id: number; outcome: string; checksPassed: boolean; tokens: number; summary: string }[];
+}
+
+/** mimo.task.candidates: a finished Max Mode task's kept candidates (docs/protocol.md). */
+export interface CandidateInfo {
+  id: number;
+  round: number;
+  outcome: string;
+  checksPassed: boolean;
+  tokens: number;
+  summary: string;
+  picked: boolean;
+  /** picked | same (the pick's change, whitespace ignored) | different | none (changed nothing) */
+  convergence: string;
+  /** false: its files were over the size limit and were not kept (cannot be shown or applied) */
+  kept: boolean;
+  files: { path: string; status: string; bytes: number }[];
+  diff: string;
+}
+
+export interface CandidatesResult {
+  taskId: string;
+  picked: number | null;
+  reason: string;
+  convergence: number;
+  candidates: CandidateInfo[];
+}
+
+/** mimo.task.candidateFile: one candidate's text of one file (null: the candidate deletes it). */
+export interface CandidateFileResult {
+  taskId: string;
+  candidateId: number;
+  path: string;
+  status: string;
+  content: string | null;
+}
+
+/** mimo.task.applyCandidate: the candidate's files replace the current ones as one checkpoint. */
+export interface ApplyCandidateResult {
+  taskId: string;
+  candidateId: number;
+  checkpointId: number;
+  files: string[];
 }
 
 export interface TaskStartResult {

@@ -71,7 +71,7 @@ test('activate registers every contributed command, both views and the inline-re
   const contributed: string[] = pkg.contributes.commands.map((c: { command: string }) => c.command).sort();
   assert.deepEqual([...log.commands].sort(), contributed);
   assert.deepEqual(log.views.sort(), pkg.contributes.views.mimo.map((v: { id: string }) => v.id).sort());
-  assert.deepEqual(log.schemes, ['mimo-diff']);
+  assert.deepEqual(log.schemes, ['mimo-diff', 'mimo-candidate']);
   assert.deepEqual(log.codeLens, [{ scheme: 'file' }]);
   // Palette commands activate the extension; the ones only views and CodeLenses call are hidden there.
   const hidden = new Set(pkg.contributes.menus.commandPalette.filter((m: { when: string }) => m.when === 'false').map((m: { command: string }) => m.command));

@@ -19,7 +19,8 @@ const MAP: Record<string, string> = {
   TokenEvent: 'TokenNotification', DoneEvent: 'DoneNotification', PickEvent: 'PickNotification',
   TaskStartParams: 'TaskStartParams', TaskStartResult: 'TaskStartResult', Hunk: 'Hunk', ReviewFile: 'FileReview',
   ReviewGetResult: 'ReviewGetResult', ReviewDecisionResult: 'ReviewDecision', SearchHit: 'IndexSearchHit',
-  TaskInfo: 'TaskInfo', IndexStatus: 'IndexStatusResult',
+  TaskInfo: 'TaskInfo', IndexStatus: 'IndexStatusResult', CandidateInfo: 'CandidateInfo', CandidatesResult: 'CandidatesResult',
+  CandidateFileResult: 'CandidateFileResult', ApplyCandidateResult: 'ApplyCandidateResult',
 };
 
 type Def = { properties?: Record<string, any> };

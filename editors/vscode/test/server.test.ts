@@ -8,9 +8,10 @@ import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import { applyCandidate, candidateChoices, candidateQuery, candidateText, fileChoices, parseCandidateQuery } from '../src/candidateModel.js';
 import { CheckpointModel } from '../src/checkpointModel.js';
 import { PlanModel } from '../src/planModel.js';
-import { Commands, Notifications, type DoneEvent, type ReviewDecisionResult, type ReviewGetResult, type TaskStartResult } from '../src/protocol.js';
+import { Commands, Notifications, type CandidatesResult, type DoneEvent, type ReviewDecisionResult, type ReviewGetResult, type TaskStartResult } from '../src/protocol.js';
 import { hunkChoices, inlineFiles, lensSpecs, pendingCount } from '../src/reviewModel.js';
 import { initializationOptions, launchCommand } from '../src/settings.js';
 import { applyEvent, emptyState, statusText } from '../src/taskState.js';
@@ -248,4 +249,53 @@ test('a new server replays the task events: the views refill as they were', asyn
   } finally {
     await second.stop();
   }
+});
+
+// Max Mode, function format: candidate 1 passes (a + b), 2 passes (b + a: the judge's pick), 3 fails (a * b).
+const fn = (body: string) => '```python\ndef add(a, b):\n    """Return the sum of a and b."""\n    ' + body + '\n```';
+const MAX_REPLIES = [fn('return a + b'), fn('return b + a'), fn('return a * b'), { pick: 2, reason: 'argument order' }];
+
+test('Max Mode candidates: listed for the quick pick, served to the content provider, another applied and restored', async () => {
+  assert.equal(server.init.capabilities?.experimental?.mimo?.candidates, true);
+  const ws2 = join(dir, 'calc-max');
+  cpSync(join(REPO, 'examples', 'calculator'), ws2, { recursive: true });
+  const script = join(dir, 'max-replies.json');
+  writeFileSync(script, JSON.stringify(MAX_REPLIES));
+  const started = await server.exec<TaskStartResult>(Commands.taskStart, {
+    goal: 'Fix the add function in calc.py so that the tests pass', model: `scripted:${script}`, workspace: ws2,
+    check: `${PYTHON} -m pytest -q -p no:cacheprovider`, maxMode: { n: 3, selection: 'judge_all', format: 'function' },
+  });
+  await server.waitFor(() => server.events.some((e) => e.params.taskId === started.taskId && e.method === Notifications.done), 'done', 120_000);
+  const done = server.events.find((e) => e.params.taskId === started.taskId && e.method === Notifications.done)!.params as DoneEvent;
+  assert.equal(done.outcome, 'verified', done.reason);
+  const taskId = started.taskId;
+
+  const listed = await server.exec<CandidatesResult>(Commands.taskCandidates, { taskId, workspace: ws2 });
+  assert.equal(listed.picked, 2);
+  const choices = candidateChoices(listed);
+  assert.deepEqual(choices.map((c) => c.candidateId), [1, 2, 3]);
+  assert.match(choices[1].label, /Candidate 2 .*picked/);
+  assert.match(choices[0].label, /\$\(pass\)/);
+  assert.match(choices[2].label, /\$\(error\)/);
+  assert.match(choices[0].detail, /calc\.py \(modified\)/);
+  const files = fileChoices(listed.candidates[0]);
+  assert.equal(files[0].path, undefined, 'the apply entry comes first');
+  assert.equal(files[1].path, 'calc.py');
+
+  // the content provider's text for mimo-candidate:/calc.py?task=..&candidate=1&path=calc.py
+  const exec = server.exec.bind(server) as <R>(c: string, p: object) => Promise<R>;
+  const ref = parseCandidateQuery(candidateQuery({ taskId, candidateId: 1, path: 'calc.py', workspace: ws2 }));
+  const text = await candidateText(exec, ref);
+  assert.match(text, /return a \+ b/);
+  assert.match(readFileSync(join(ws2, 'calc.py'), 'utf8'), /return b \+ a/, 'the pick is applied');
+
+  const { result, message } = await applyCandidate(exec, taskId, 1, ws2);
+  assert.equal(readFileSync(join(ws2, 'calc.py'), 'utf8'), text);
+  assert.deepEqual(result.files, ['calc.py']);
+  assert.match(message, new RegExp(`applied candidate 1 .*checkpoint #${result.checkpointId}`));
+  const { checkpoints } = await server.exec<{ checkpoints: { id: number; tool: string; args: any }[] }>(Commands.checkpointList, { taskId, workspace: ws2 });
+  const pick = checkpoints.find((c) => c.tool === 'apply_files' && c.args.candidate === 2)!;
+  await server.exec(Commands.checkpointRestore, { taskId, checkpointId: pick.id, mode: 'files', workspace: ws2 });
+  assert.match(readFileSync(join(ws2, 'calc.py'), 'utf8'), /return b \+ a/, 'restoring the pick brings it back');
+  await assert.rejects(applyCandidate(exec, taskId, 9, ws2), /has no candidate 9/);
 });
