@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import hybrid
-from .embed_queue import EMBED_BATCH, EmbedQueue
+from .embed_queue import BULK_EMBED_BATCH, EMBED_BATCH, EmbedQueue
 from .embeddings import Embedder
 from .models import TEXT_SUFFIXES, IndexOptions, IndexStats, Progress, SearchHit
 from .persistence import IndexPersistence
@@ -154,7 +154,7 @@ class WorkspaceIndex:
             if progress:
                 progress("embed", done, max(total, done + self.pending))
             try:
-                n = self.embed_step()
+                n = self.embed_step(BULK_EMBED_BATCH)
             except Exception as exc:
                 return done, f"embedding failed, {self.pending} chunk(s) not embedded: {type(exc).__name__}: {exc}"
             if n == 0 and not self.pending:
