@@ -601,7 +601,7 @@ def _eventually(check, timeout: float = 30.0):
 KILL_SCRIPT = """
 import os, sys
 from pathlib import Path
-from mimo_lsp.index import WorkspaceIndex
+from mimo_lsp.index import SentenceTransformerEmbedder, WorkspaceIndex
 
 steps = 0
 original = WorkspaceIndex.embed_step
@@ -611,11 +611,11 @@ def embed_then_die(self, size=32):
     steps += 1
     if steps > 2:
         os._exit(17)  # killed mid-way through embedding
-    return original(self, size)
+    return original(self, 32)  # steps of 32, whatever size a build asks for
 
 WorkspaceIndex.embed_step = embed_then_die
 root = Path(sys.argv[1])
-WorkspaceIndex(root, root / ".mimo" / "index").build()
+WorkspaceIndex(root, root / ".mimo" / "index", embedder=SentenceTransformerEmbedder()).build()
 """
 
 

@@ -64,10 +64,13 @@ def test_truncation_only_drops_what_the_model_would_not_read(int8):
         assert int8.token_ids([text])[0] == tok.encode(text).ids
     assert len(int8.token_ids([long])[0]) == 256
     assert "tail" in tok.decode(int8.token_ids([spaced])[0])
-    # A text under 256 pieces embeds the same alone and batched with long texts (padding is masked out).
+    # A text under 256 pieces embeds the same alone and beside long texts: int8 runs one text at a time.
     alone = int8.embed([short])[0]
-    batched = int8.embed([long, short, spaced, long])[1]
-    assert float(alone @ batched) > 0.9999
+    assert float(alone @ int8.embed([long, short, spaced, long])[1]) > 0.99999
+    # Batched, padding is masked out (fp32: exact); int8's per-tensor activation range makes a batch-mate
+    # matter a little, which is why int8 runs unbatched.
+    batched = OnnxEmbedder(variant="int8", batch_size=16).embed([long, short, spaced, long])[1]
+    assert 0.98 < float(alone @ batched) < 0.9999
 
 
 def test_corrupt_artefact_falls_back_to_torch_with_a_log_line(tmp_path, monkeypatch, caplog):
