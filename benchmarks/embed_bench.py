@@ -1,9 +1,10 @@
 """Embedder backends side by side on a fixed sample of django chunks: chunks/s, peak RSS, agreement with torch.
 
-    .venv/bin/python benchmarks/embed_bench.py [--every 40] [--configs torch:32,onnx-fp32:32,onnx:32,onnx:128]
+    .venv/bin/python benchmarks/embed_bench.py [--every 40] [--configs torch:32,onnx:32,...]
 
 The sample is every N-th chunk of django's `django/` package (chunked and prefixed as the index embeds them;
-the tree comes from index_bench.fetch). Each config `BACKEND:STEP` runs in a fresh child process (so peak RSS
+the tree comes from index_bench.fetch). Each config `BACKEND:STEP[:BATCH]` (BATCH: the ONNX embedder's batch size
+instead of its default) runs in a fresh child process (so peak RSS
 is its own): the embedder loads and warms up (not timed), then embeds the sample in calls of STEP texts, as
 the index's embedding steps do. Agreement = cosine between each chunk's vector and the torch one
 (sentence-transformers, fp32), mean and minimum. The first config is run again at the end: on a shared
@@ -50,9 +51,11 @@ def child(config: str, texts_file: str, out_file: str) -> None:
 
     from mimo_lsp.index import make_embedder
 
-    backend, step = config.split(":")
+    backend, step, *batch = config.split(":")
     texts = json.loads(Path(texts_file).read_text())
     emb = make_embedder(backend)
+    if batch:
+        emb.resolve().batch_size = int(batch[0])  # type: ignore[union-attr]
     t0 = time.perf_counter()
     emb.embed(["warm up"])
     load_s = time.perf_counter() - t0
@@ -68,7 +71,7 @@ def child(config: str, texts_file: str, out_file: str) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--every", type=int, default=40)
-    ap.add_argument("--configs", default="torch:32,onnx-fp32:32,onnx:32,onnx:128")
+    ap.add_argument("--configs", default="torch:32,onnx-fp32:32,onnx:32:16,onnx:128:16,onnx:32,onnx:128")
     ap.add_argument("--json", default=None)
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
