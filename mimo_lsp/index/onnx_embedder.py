@@ -172,13 +172,20 @@ class AutoEmbedder:
     def backend(self) -> str:
         return "onnx" if isinstance(self.resolve(), OnnxEmbedder) else "torch"
 
+    # The shipped model's name and dimension are known without loading anything: opening an index (which
+    # reads both, holding the index lock) must not wait for a first export (15-30 s) or a session load, or
+    # the lexical index would not be searchable at once. Should the ONNX model then fail and torch take
+    # over, torch's vectors are stored under the ONNX name: the two agree at cosine ~0.995.
+    def _known(self) -> bool:
+        return self._inner is None and self.model_path is None
+
     @property
     def name(self) -> str:
-        return self.resolve().name
+        return f"onnx-{self.variant}:all-MiniLM-L6-v2" if self._known() else self.resolve().name
 
     @property
     def dim(self) -> int:
-        return self.resolve().dim
+        return DEFAULT_DIM if self._known() else self.resolve().dim
 
     @property
     def load_seconds(self) -> float | None:

@@ -100,6 +100,12 @@ def test_failed_export_falls_back_to_torch(tmp_path, monkeypatch, caplog):
     assert not any((tmp_path / "models" / "embeddings").glob("*/model.onnx"))
 
 
+def test_opening_an_index_does_not_wait_for_the_model():
+    emb = AutoEmbedder()
+    assert (emb.name, emb.dim) == ("onnx-int8:all-MiniLM-L6-v2", 384)
+    assert emb._inner is None  # nothing exported or loaded yet
+
+
 def test_settings_choose_the_backend():
     assert isinstance(make_embedder("torch"), SentenceTransformerEmbedder)
     assert make_embedder("onnx-fp32").variant == "fp32"
