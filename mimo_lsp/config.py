@@ -115,6 +115,10 @@ class IndexSettings(BaseModel):
     auto_start: bool = False
     watch: bool = True  # follow on-disk changes with the file watcher
     model: str | None = None  # a local sentence-transformers model folder; None = the shipped MiniLM
+    # onnx: int8 ONNX export of `model` run by onnxruntime (exported once, cached under the models dir; no torch
+    # in the indexing process); onnx-fp32: the same unquantised; torch: sentence-transformers. Both onnx
+    # backends fall back to torch when the export can't be built or loaded.
+    embedder: Literal["onnx", "onnx-fp32", "torch"] = "onnx"
     max_file_bytes: int = Field(1_000_000, ge=1)
     max_line_chars: int = Field(2_000, ge=1)  # a longer line means minified / generated
     skip_generated: bool = True

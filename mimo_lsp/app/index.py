@@ -12,7 +12,7 @@ def configure_index(service: Any, settings: IndexSettings) -> None:
 
     service.options = IndexOptions(max_file_bytes=settings.max_file_bytes, max_line_chars=settings.max_line_chars,
                                    skip_generated=settings.skip_generated, extra_ignores=list(settings.extra_ignores))
-    if settings.model and service.embedder is None:
-        from mimo_lsp.index.embeddings import SentenceTransformerEmbedder
+    if service.embedder is None:
+        from mimo_lsp.index.onnx_embedder import make_embedder
 
-        service.embedder = SentenceTransformerEmbedder(model_path=settings.model)
+        service.embedder = make_embedder(settings.embedder, model_path=settings.model)

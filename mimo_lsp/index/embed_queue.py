@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from .state import IndexState
 
 EMBED_BATCH = 32
+# embed_pending (a build: CLI, benchmarks, first search) takes bigger steps: the embedder sorts each step's
+# texts by length before batching, and 128 texts sort into batches with far less padding than 32 do.
+BULK_EMBED_BATCH = 128
 
 
 class EmbedQueue:

@@ -19,20 +19,20 @@ if TYPE_CHECKING:
 class IndexService:
     def __init__(self, options: IndexOptions | None = None, embedder: Any = None) -> None:
         self.options = options
-        self.embedder = embedder  # None: the default SentenceTransformerEmbedder, shared by all workspaces
+        self.embedder = embedder  # None: the default (onnx_embedder.make_embedder()), shared by all workspaces
         self._indexes: dict[Path, WorkspaceIndex] = {}
         self._workers: dict[Path, BackgroundIndexer] = {}
         self._lock = threading.Lock()
 
     def index_for(self, workspace: Path) -> WorkspaceIndex:
-        from .embeddings import SentenceTransformerEmbedder
+        from .onnx_embedder import make_embedder
         from .workspace_index import WorkspaceIndex  # heavy deps stay lazy
 
         root = workspace.resolve()
         with self._lock:
             if root not in self._indexes:
                 if self.embedder is None:
-                    self.embedder = SentenceTransformerEmbedder()
+                    self.embedder = make_embedder()
                 self._indexes[root] = WorkspaceIndex(root, state_dir(root) / "index", embedder=self.embedder,
                                                      options=self.options)
             return self._indexes[root]

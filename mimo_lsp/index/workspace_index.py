@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from . import hybrid
-from .embed_queue import EMBED_BATCH, EmbedQueue
-from .embeddings import Embedder, SentenceTransformerEmbedder
+from .embed_queue import BULK_EMBED_BATCH, EMBED_BATCH, EmbedQueue
+from .embeddings import Embedder
 from .models import TEXT_SUFFIXES, IndexOptions, IndexStats, Progress, SearchHit
 from .persistence import IndexPersistence
 from .queries import IndexQueries
@@ -47,7 +47,11 @@ class WorkspaceIndex:
                  options: IndexOptions | None = None) -> None:
         self.root = Path(root).resolve()
         self.data_dir = Path(data_dir).resolve()
-        self.embedder: Embedder = embedder if embedder is not None else SentenceTransformerEmbedder()
+        if embedder is None:
+            from .onnx_embedder import make_embedder
+
+            embedder = make_embedder()
+        self.embedder: Embedder = embedder
         self.options = options or IndexOptions()
         self.state = IndexState(self.root)
         self.persistence = IndexPersistence(self.state, self.data_dir, self.embedder)
@@ -150,7 +154,7 @@ class WorkspaceIndex:
             if progress:
                 progress("embed", done, max(total, done + self.pending))
             try:
-                n = self.embed_step()
+                n = self.embed_step(BULK_EMBED_BATCH)
             except Exception as exc:
                 return done, f"embedding failed, {self.pending} chunk(s) not embedded: {type(exc).__name__}: {exc}"
             if n == 0 and not self.pending:

@@ -148,7 +148,7 @@ def test_fusions_combsum_keeps_score_gaps_rrf_only_ranks():
 def test_import_is_lazy():
     code = (
         "import sys, mimo_lsp.index\n"
-        "heavy = [m for m in ('torch', 'sentence_transformers', 'hnswlib', 'tree_sitter') if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'onnxruntime', 'tokenizers', 'hnswlib', 'tree_sitter') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
     root = Path(__file__).resolve().parents[2]
@@ -601,7 +601,7 @@ def _eventually(check, timeout: float = 30.0):
 KILL_SCRIPT = """
 import os, sys
 from pathlib import Path
-from mimo_lsp.index import WorkspaceIndex
+from mimo_lsp.index import SentenceTransformerEmbedder, WorkspaceIndex
 
 steps = 0
 original = WorkspaceIndex.embed_step
@@ -611,11 +611,11 @@ def embed_then_die(self, size=32):
     steps += 1
     if steps > 2:
         os._exit(17)  # killed mid-way through embedding
-    return original(self, size)
+    return original(self, 32)  # steps of 32, whatever size a build asks for
 
 WorkspaceIndex.embed_step = embed_then_die
 root = Path(sys.argv[1])
-WorkspaceIndex(root, root / ".mimo" / "index").build()
+WorkspaceIndex(root, root / ".mimo" / "index", embedder=SentenceTransformerEmbedder()).build()
 """
 
 
