@@ -116,7 +116,8 @@ def run_task(width: int, planner: str, executor: str, extra: dict[str, Any]) -> 
         result = task.run()
         seconds = time.perf_counter() - t0
         return {"seconds": round(seconds, 2), "outcome": result.outcome, "steps": result.steps,
-                "model_calls": result.stats.get("model_calls", 0), "files": sorted(
+                "model_calls": result.stats.get("model_calls", 0), "tokens": result.stats.get("tokens", 0),
+                "files": sorted(
                     p.relative_to(ws).as_posix() for p in Path(ws).rglob("*.py"))}
 
 
@@ -127,10 +128,15 @@ def compare(name: str, planner: str, executor: str, extra: dict[str, Any], round
         par.append(run_task(len(NODES), planner, executor, extra))
     s = sorted(r["seconds"] for r in seq)[len(seq) // 2]
     p = sorted(r["seconds"] for r in par)[len(par) // 2]
+    # A real model's nodes need not do the same work both ways (in sequence a node's prompt shows how the
+    # others ended): the calls and tokens of each run, and seconds per model call, say how comparable they are.
+    calls = [seq[0]["model_calls"], par[0]["model_calls"]]
+    per_call = [round(s / max(1, calls[0]), 2), round(p / max(1, calls[1]), 2)]
     row = {"sequential_s": s, "parallel_s": p, "speedup": round(s / p, 2), "rounds": rounds,
-           "outcomes": sorted({r["outcome"] for r in seq + par}), "model_calls": [seq[0]["model_calls"],
-                                                                               par[0]["model_calls"]]}
-    print(f"{name:<22} {s:>9.2f} {p:>9.2f} {row['speedup']:>8.2f}x  outcomes {row['outcomes']}", flush=True)
+           "outcomes": sorted({r["outcome"] for r in seq + par}), "model_calls": calls,
+           "tokens": [seq[0]["tokens"], par[0]["tokens"]], "s_per_call": per_call}
+    print(f"{name:<22} {s:>9.2f} {p:>9.2f} {row['speedup']:>8.2f}x  calls {calls} s/call {per_call} "
+          f"outcomes {row['outcomes']}", flush=True)
     return row
 
 
