@@ -38,13 +38,6 @@ GOAL = "Fix the add function in calc.py so that the tests pass"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    srv = LlamaServer(tmp_path_factory.mktemp("llama-server") / "server.log").start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
 def model(server: LlamaServer) -> OpenAIChatModel:
     return OpenAIChatModel.open(server.spec, ModelSettings())
 
