@@ -13,7 +13,7 @@ Modes (all built through `mimo_lsp.app.setup.TaskAssembly` when they run the age
 - `no_node_checks`: the agent, its plans' nodes stripped of their checks (the model's plans otherwise
   unchanged; the goal gate stays);
 - `no_recovery`: the agent without rollback, retry and replanning (node_retries 0, max_replans 0,
-  rollback_failed_nodes off); node checks and the goal check stay;
+  goal_rounds 0, rollback_failed_nodes off); node checks and the goal check stay;
 - variants that add a mechanism (named explicitly, not part of `all`): `node_max`, the agent with
   node-level Max Mode (`max.node_n = 3`: three independent candidates for a node whose retries failed),
   and `more_retries`, its control: the same three extra tries as plain retries (`node_retries 5`).
@@ -47,7 +47,8 @@ from typing import Any, Callable
 from mimo_lsp.bench.family import check_passes, load_family, topo_nodes
 
 BASELINES = ("flat", "flat_gated", "no_node_checks", "no_recovery")
-NO_RECOVERY = {"agent": {"node_retries": 0, "max_replans": 0, "rollback_failed_nodes": False}}
+# Goal rounds are replanning too (they had no budget of their own when max_replans was 0; now they do).
+NO_RECOVERY = {"agent": {"node_retries": 0, "max_replans": 0, "goal_rounds": 0, "rollback_failed_nodes": False}}
 # Variants that add a mechanism (named explicitly; `all` is the baselines): node-level Max Mode with 3
 # candidates per failing node, and its control, the same 3 extra tries as plain retries (2 + 3).
 VARIANTS = {"node_max": {"max": {"node_n": 3}}, "more_retries": {"agent": {"node_retries": 5}}}

@@ -204,3 +204,28 @@ def make_embedder(backend: str = "onnx", model_path: str | None = None,
     if backend not in ("onnx", "onnx-fp32"):
         raise ValueError(f"unknown embedder backend {backend!r}")
     return AutoEmbedder(model_path, variant="fp32" if backend == "onnx-fp32" else "int8", threads=threads)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m mimo_lsp.index.onnx_embedder MODEL_DIR DEST_DIR [int8|fp32]`: the export, in the child process
+    `onnx_export.ensure_artefact` starts; the probe check embeds with this module's OnnxEmbedder."""
+    import sys
+
+    from .onnx_export import export
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) not in (2, 3):
+        print(main.__doc__, file=sys.stderr)
+        return 2
+    model_dir = args[0]
+
+    def probe(onnx_path: str, texts: list[str]) -> Any:
+        return OnnxEmbedder(model_dir=model_dir, onnx_path=onnx_path, threads=1).embed(texts)
+
+    info = export(Path(model_dir), Path(args[1]), args[2] if len(args) == 3 else "int8", probe)
+    print(json.dumps(info))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

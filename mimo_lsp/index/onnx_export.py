@@ -1,7 +1,10 @@
 """The ONNX artefact of the embedding model: exported once from the shipped sentence-transformers folder,
 optimised and (by default) quantised to int8, cached under the models dir, checked against torch.
 
-    python -m mimo_lsp.index.onnx_export MODEL_DIR DEST_DIR [int8|fp32]
+    python -m mimo_lsp.index.onnx_embedder MODEL_DIR DEST_DIR [int8|fp32]
+
+(the embedder's module is the entry point: it supplies the probe check's ONNX embedding, so this module
+never imports it)
 
 Steps (all offline, from the weights on disk):
   1. torch.onnx.export (TorchScript exporter) of the transformer with eager attention, traced on a padded
@@ -29,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +85,7 @@ def ensure_artefact(model_dir: Path, variant: str = "int8", cache_root: Path | N
         return model
     log.info("exporting the embedding model to ONNX (%s) into %s; once per model", variant, dest)
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "mimo_lsp.index.onnx_export", str(model_dir), str(dest), variant],
+    proc = subprocess.run([sys.executable, "-m", "mimo_lsp.index.onnx_embedder", str(model_dir), str(dest), variant],
                           capture_output=True, text=True, timeout=EXPORT_TIMEOUT_S,
                           env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     if proc.returncode != 0 or not model.is_file():
@@ -99,7 +103,8 @@ def _torch_reference(model_dir: Path, texts: list[str]):
     return st.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
 
 
-def export(model_dir: Path, dest: Path, variant: str = "int8") -> dict:
+def export(model_dir: Path, dest: Path, variant: str, probe: Callable[[str, list[str]], Any]) -> dict:
+    """`probe(onnx_path, texts)` -> the artefact's embeddings of `texts` (the embedder's own code)."""
     import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -138,9 +143,7 @@ def export(model_dir: Path, dest: Path, variant: str = "int8") -> dict:
                              extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         else:
             opt.rename(out)
-        from .onnx_embedder import OnnxEmbedder
-
-        got = OnnxEmbedder(model_dir=str(model_dir), onnx_path=str(out), threads=1).embed(PROBES)
+        got = probe(str(out), PROBES)
         want = _torch_reference(model_dir, PROBES)
         cosines = [float(c) for c in (got * want).sum(axis=1)]
         if min(cosines) < PROBE_MIN_COSINE[variant]:
@@ -156,17 +159,3 @@ def export(model_dir: Path, dest: Path, variant: str = "int8") -> dict:
         return info
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) not in (2, 3):
-        print(__doc__, file=sys.stderr)
-        return 2
-    info = export(Path(args[0]), Path(args[1]), args[2] if len(args) == 3 else "int8")
-    print(json.dumps(info))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
