@@ -22,18 +22,11 @@ from mimo_lsp.llm.port import ChatMessage, ModelError
 from mimo_lsp.llm.structured import complete_structured
 from mimo_lsp.tools.actions import TOOL_NAMES, AgentStep
 from tests.conftest import REPO, python_check
+from tests.real.caps import SMALL_MODEL_CAPS
 from tests.real.llama_server import ALIAS, LlamaServer, free_port
 
 pytestmark = pytest.mark.real_model
 
-SMALL_MODEL_CAPS = """[agent]
-max_plan_nodes = 4
-max_steps_per_node = 4
-max_task_steps = 10
-node_retries = 1
-max_replans = 1
-goal_rounds = 1
-"""
 GOAL = "Fix the add function in calc.py so that the tests pass"
 
 

@@ -18,6 +18,7 @@ from mimo_lsp.llm.structured import complete_structured
 from mimo_lsp.tools.actions import TOOL_NAMES, AgentStep
 from tests.conftest import python_check
 from tests.lsp_client import start_client, stop_client
+from tests.real.caps import SMALL_MODEL_CAPS
 
 pytestmark = pytest.mark.real_model
 
@@ -50,15 +51,6 @@ def test_schema_constrained_agent_step_is_valid(llama):
     assert step.action.tool in TOOL_NAMES
 
 
-# A 135M model on CPU: the long-horizon machinery (retry, replan, goal round) runs, within a small budget.
-SMALL_MODEL_CAPS = """[agent]
-max_plan_nodes = 4
-max_steps_per_node = 4
-max_task_steps = 10
-node_retries = 1
-max_replans = 1
-goal_rounds = 1
-"""
 
 
 @pytest.fixture
