@@ -187,7 +187,7 @@ def ray_part(url: str, jobs: int, workers: int = 2) -> dict[str, Any]:
 
     cluster = RayCluster(num_cpus=workers).start()
     try:
-        pool = ray_pool.RayCandidatePool(cluster.address, retries=0, round_timeout_s=900)
+        pool = ray_pool.RayPool(cluster.address, retries=0, round_timeout_s=900)
         pool.share(files)
         never = threading.Event()
         results: list[Any] = []

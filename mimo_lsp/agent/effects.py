@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from mimo_lsp.agent.events import TaskEvent
+from mimo_lsp.agent.executor import Attempt
 from mimo_lsp.agent.goal import CheckResult, GoalCriteria
 from mimo_lsp.agent.plan import CheckSpec, Plan
 from mimo_lsp.tools.actions import ToolResult
@@ -64,3 +65,18 @@ class TaskEffects(Protocol):
         ...
 
     def last_checkpoint(self) -> int: ...
+
+
+class RemoteNodes(Protocol):
+    """Plan nodes run in other processes (a Ray cluster: scale/node_dispatch.py), each in its own copy of the
+    tree; what they made comes back as data, and the orchestrator applies it through the task's effects."""
+
+    where: str
+
+    def prepare(self) -> str | None:
+        """Before a group of nodes: None when they can go, else why they run in this process."""
+        ...
+
+    def run(self, attempt: Attempt, attempts: int, steps_left: int, cancel: threading.Event) -> dict[str, Any]:
+        """The node's attempts elsewhere; its result (scale/node_job.py). Raises TaskCancelled on cancel."""
+        ...

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from mimo_lsp.agent.effects import TaskBrief, TaskControl, TaskEffects
+from mimo_lsp.agent.effects import RemoteNodes, TaskBrief, TaskControl, TaskEffects
 from mimo_lsp.agent.events import NodeEvent, Outcome, PlanEvent
 from mimo_lsp.agent.executor import Attempt, NodeOutcome, NodeRunner, TaskCancelled
 from mimo_lsp.agent.goal import CheckResult, judge, summarize_results
@@ -22,6 +22,7 @@ from mimo_lsp.agent.lessons import NodeHistory, distill, store_lessons
 from mimo_lsp.agent.memory import MemoryStore
 from mimo_lsp.agent.plan import PLAN_NODE_CAP, Plan, PlanNode, plan_lines
 from mimo_lsp.agent.planner import PLAN_TOKENS, make_plan, replan
+from mimo_lsp.agent.remote_nodes import RemoteNodeMixin
 from mimo_lsp.agent.replay import set_lane
 from mimo_lsp.agent.scheduler import Scheduler
 from mimo_lsp.agent.tokens import TokenBatcher
@@ -32,11 +33,13 @@ from mimo_lsp.tools.actions import ToolContext
 log = logging.getLogger(__name__)
 
 
-class Orchestrator:
+class Orchestrator(RemoteNodeMixin):
     """Depends on the task only through `TaskEffects` (what it may do) and `TaskBrief` (what it is)."""
 
     def __init__(self, brief: TaskBrief, effects: TaskEffects, models: Mapping[str, ChatModel], settings: Settings,
-                 memory: MemoryStore, tokens: TokenBatcher, tools: ToolContext, control: TaskControl) -> None:
+                 memory: MemoryStore, tokens: TokenBatcher, tools: ToolContext, control: TaskControl,
+                 remote: RemoteNodes | None = None) -> None:
+        """`remote`: where nodes that run at the same time go instead of this process's threads (Ray)."""
         self.brief, self.fx, self.memory, self.tokens, self.control = brief, effects, memory, tokens, control
         self.settings = settings
         self.a = settings.agent
@@ -56,6 +59,7 @@ class Orchestrator:
         self._stats_lock = threading.Lock()
         # Nodes run together only when the executor's backend serves concurrent requests.
         self.width = self.a.max_parallel_nodes if getattr(self.executor_model, "concurrent_calls", False) else 1
+        self.remote, self._said_where = remote, False
 
     # -- the whole task ----------------------------------------------------------------------
     def run(self) -> tuple[Outcome, str, dict[str, Any] | None]:
@@ -181,13 +185,21 @@ class Orchestrator:
     def _run_group(self, group: list[PlanNode], sched: Scheduler) -> list[tuple[bool, str]]:
         """Nodes whose files cannot overlap, at the same time: each in its own thread and lane (its model
         calls and actions are journaled under its id, so resume serves each lane its own record). Their
-        checkpointed effects still go through the task one at a time. Returns when all are over."""
+        checkpointed effects still go through the task one at a time. Returns when all are over. With
+        `remote`, each node is made on a worker instead and applied here (remote_nodes.py)."""
+        group_remote = self._group_goes_remote(group)
+
         def lane(node: PlanNode) -> tuple[bool, str]:
             set_lane(node.id)
             tokens = TokenBatcher(self.fx.emit, self.control.cancel)
             self._lane.tokens, self._lane.runner = tokens, dataclasses.replace(self.runner, on_token=tokens)
+            seed: list[str] = []
             try:
-                return self._run_node(node, sched)
+                if self._goes_remote(group_remote):
+                    done = self._remote_node(node, sched, seed)
+                    if done is not None:
+                        return done
+                return self._run_node(node, sched, seed)
             finally:
                 tokens.flush()
                 set_lane("")
@@ -207,11 +219,15 @@ class Orchestrator:
         with self._stats_lock:
             self.stats[key] = self.stats.get(key, 0) + n
 
-    def _run_node(self, node: PlanNode, sched: Scheduler) -> tuple[bool, str]:
+    def _node_memory(self, node: PlanNode) -> str:
+        return self.memory.context(f"{node.title} {node.expected_output}", self.a.memory_tokens,
+                                   ("lesson", "outcome", "fact", "failure"))
+
+    def _run_node(self, node: PlanNode, sched: Scheduler, seed: list[str] | None = None) -> tuple[bool, str]:
+        """`seed`: what earlier tries elsewhere (a Ray worker) taught, as failures the attempts see."""
         hist = self.histories.setdefault(node.id, NodeHistory(node.id, node.title))
-        failures: list[str] = []
-        memory = self.memory.context(f"{node.title} {node.expected_output}", self.a.memory_tokens,
-                                  ("lesson", "outcome", "fact", "failure"))
+        failures: list[str] = list(seed or [])
+        memory = self._node_memory(node)
         plan = plan_lines(sched.nodes, sched.status)
         for number in range(1, self.a.node_retries + 2):
             out = self._attempt(Attempt(self.brief.goal, plan, node, self.brief.criteria_text, number, failures,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from mimo_lsp.checkpoints.journal import ActionRecord, CheckpointJournal
 from mimo_lsp.llm.port import ChatMessage, ChatModel, Completion, TokenCallback
@@ -55,7 +55,7 @@ class JournaledModel:
         self.live, self.journal, self.task_id = live, journal, task_id
         self.roles = dict(roles or {})
         self.name = live.name
-        self._replay = [(_lane_of(purpose), text) for purpose, text in recorded]
+        self._replay = [(_lane_of(purpose), purpose.partition("@")[0], text) for purpose, text in recorded]
         self._lock = threading.Lock()
         self._digest = threading.local()
         self.replayed = 0
@@ -78,13 +78,38 @@ class JournaledModel:
 
     def _take_recorded(self, lane: str) -> str | None:
         with self._lock:
-            for i, (rec_lane, text) in enumerate(self._replay):
+            for i, (rec_lane, _, text) in enumerate(self._replay):
                 if rec_lane == lane:
                     del self._replay[i]
                     self.calls += 1
                     self.replayed += 1
                     return text
         return None
+
+    def next_recorded_role(self) -> str | None:
+        """The role of this lane's next recorded call (None: the lane is live): a resumed task takes the path
+        its first run took (e.g. a plan node made on a Ray worker) whatever is reachable now."""
+        lane = current_lane()
+        with self._lock:
+            return next((role for rec_lane, role, _ in self._replay if rec_lane == lane), None)
+
+    def remote_call(self, role: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Work done in another process (a plan node on a Ray worker) as one journaled call of this lane: its
+        JSON result is recorded like a model reply (its `tokens` count for the task) and served from the
+        journal to a resumed task instead of being done again."""
+        lane = current_lane()
+        recorded = self._take_recorded(lane) if self._replay else None
+        if recorded is not None:
+            with self._lock:
+                self.replayed -= 1  # not a reply of the live model: a scripted double must not skip one for it
+            return dict(json.loads(recorded))
+        out = run()
+        with self._lock:
+            self.calls += 1
+            self.tokens += int(out.get("tokens", 0))
+            self.journal.record_model_call(self.task_id, self.calls, f"{role}@{lane}" if lane else role,
+                                           json.dumps(out))
+        return out
 
     def for_role(self, role: str) -> "RoleModel":
         return RoleModel(self, role)
@@ -145,6 +170,12 @@ class RoleModel:
 
     def record_remote(self, reply: dict[str, Any], tokens: int, journal: bool = True) -> None:
         self.journaled.record_remote(self.role, reply, tokens, journal)
+
+    def remote_call(self, purpose: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        return self.journaled.remote_call(purpose, run)
+
+    def next_recorded_role(self) -> str | None:
+        return self.journaled.next_recorded_role()
 
 
 class ActionReplay:

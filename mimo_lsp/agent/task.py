@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from pydantic import BaseModel
 
-from mimo_lsp.agent.effects import TaskBrief, TaskControl
+from mimo_lsp.agent.effects import RemoteNodes, TaskBrief, TaskControl
 from mimo_lsp.agent.events import DoneEvent, Outcome, TaskEvent
 from mimo_lsp.agent.executor import TaskCancelled
 from mimo_lsp.agent.goal import CheckResult, GoalCriteria, summarize_results
@@ -242,7 +242,7 @@ class AgentTask(CheckpointedActions):
                     self.agent_candidate if fmt == "agent" else None)
             else:
                 orchestrator = Orchestrator(brief, self, roles, self.settings, self.memory, self.tokens, self.tools,
-                                            control)
+                                            control, self.remote_nodes())
             self.orchestrator = orchestrator
             outcome, reason, check = orchestrator.run()
         except TaskCancelled:
@@ -323,6 +323,14 @@ class AgentTask(CheckpointedActions):
                                                "sandbox": self.sandbox.profile().kind})
 
     # -- Max Mode --------------------------------------------------------------------------------
+    def remote_nodes(self) -> RemoteNodes | None:
+        """Where plan nodes that run together go with `[scale] ray_address` set (scale/node_dispatch.py)."""
+        if not self.settings.scale.ray_address or self.settings.agent.max_parallel_nodes < 2:
+            return None
+        from mimo_lsp.scale.node_dispatch import RayNodes
+
+        return RayNodes(self.settings, self.workspace, self.policy)
+
     def max_format(self) -> str:
         """`function` for small models (below 1B parameters, from the GGUF), else `agent` (max.format)."""
         fmt = self.settings.max.format

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Concatenate, ParamSpec, TypeVar
 
-from mimo_lsp.agent.checks import run_check
+from mimo_lsp.agent.checks import evaluate_checks, run_check
 from mimo_lsp.agent.events import CheckpointEvent, StepEvent, TaskEvent
-from mimo_lsp.agent.goal import CheckResult, dump_checks, file_predicate, parse_checks
+from mimo_lsp.agent.goal import CheckResult, dump_checks, parse_checks
 from mimo_lsp.agent.plan import CheckSpec
 from mimo_lsp.agent.replay import ActionReplay, JournaledModel, current_lane
 from mimo_lsp.checkpoints.blobs import BlobStore
@@ -113,26 +113,21 @@ class CheckpointedActions:
         if recorded is not None:
             self.last_action_id = recorded.id
             return parse_checks(recorded.observation or "[]")
-        results: list[CheckResult] = []
-        ran_command = False
-        for spec in specs:
-            if spec.command is None:
-                results.append(file_predicate(self.workspace, spec))
-                continue
-            if not trusted:
-                decision = self.policy.decide("run_command", spec.command)
-                if decision.verdict != "allow":
-                    results.append(CheckResult(check=spec.label(), passed=False, evidence=(
-                        f"not run: the policy says {decision.verdict} ({decision.reason}); checks must be commands "
-                        "the policy allows")))
-                    continue
-            if not ran_command:
+        ran: list[bool] = []
+
+        def run(command: str) -> dict[str, Any]:
+            if not ran:
                 self._prepare_command()
-                ran_command = True
-            out = run_check(spec.command, self.workspace, self.settings.agent.check_timeout_s, self.cancel_event,
-                            self.sandbox)
-            results.append(CheckResult(check=spec.label(), passed=out["passed"], exit_code=out["exit_code"],
-                                       evidence=out["output"][-3000:]))
+                ran.append(True)
+            return run_check(command, self.workspace, self.settings.agent.check_timeout_s, self.cancel_event,
+                             self.sandbox)
+
+        def verdict(command: str) -> tuple[str, str]:
+            decision = self.policy.decide("run_command", command)
+            return decision.verdict, decision.reason
+
+        results = evaluate_checks(specs, self.workspace, run, None if trusted else verdict)
+        ran_command = bool(ran)
         changes, states = self.tracker.commit_command() if ran_command else ([], self.tracker.states())
         self.last_action_id = self.journal.record_action(
             self.task_id, step, node_id, CHECK_TOOL, args, "", dump_checks(results), changes, states,

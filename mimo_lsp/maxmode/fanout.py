@@ -111,13 +111,13 @@ def open_fanout(settings: Settings, fmt: str, brief: TaskBrief, workspace: Any) 
     why = why_not_ray(settings, fmt, brief)
     if why is None:
         try:
-            from mimo_lsp.scale.ray_pool import RayCandidatePool, RayUnavailable
+            from mimo_lsp.scale.ray_pool import RayPool, RayUnavailable
         except ImportError:
             why = "Ray is not installed (pip install 'mimo-lsp[ray]')"
         else:
             try:
                 files = snapshot(workspace, MAX_SHIP_BYTES)
-                pool = RayCandidatePool(address, settings.scale.task_retries, settings.scale.round_timeout_s)
+                pool = RayPool(address, settings.scale.task_retries, settings.scale.round_timeout_s)
                 pool.share(files)
                 bases = {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}
                 return RayFanout(pool, settings, brief, bases), f"ray ({address})"

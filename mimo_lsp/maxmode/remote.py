@@ -34,8 +34,8 @@ from mimo_lsp.llm.port import ChatMessage, ChatModel, Completion
 from mimo_lsp.maxmode.candidates import Candidate, FunctionCandidates, build_candidate
 from mimo_lsp.maxmode.scratch import ScratchTree
 
-# Each worker process keeps one HTTP client per model server (a candidate after the first skips the connect
-# and the /models check).
+# Each worker process keeps one HTTP client per model server (a job after the first skips the connect
+# and the /models check): `shared_model`.
 _MODELS: dict[str, ChatModel] = {}
 _MODELS_LOCK = threading.Lock()
 
@@ -106,7 +106,7 @@ class _Recording:
         return self.model.count_tokens(text)
 
 
-def _model(spec: str, settings: dict[str, Any]) -> ChatModel:
+def shared_model(spec: str, settings: dict[str, Any]) -> ChatModel:
     from mimo_lsp.llm.openai_compat import OpenAIChatModel
 
     key = f"{spec}\n{sorted(settings.items())}"
@@ -139,7 +139,7 @@ def run_job(job: CandidateJob, files: dict[str, bytes]) -> JobResult:
     replies: list[dict[str, Any]] = []
     try:
         try:
-            model = _Recording(_model(job.model_spec, job.model_settings))
+            model = _Recording(shared_model(job.model_spec, job.model_settings))
         except ModelError as exc:
             cand.outcome, cand.summary = "error", f"model error on the worker: {exc}"
         else:

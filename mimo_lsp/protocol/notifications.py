@@ -105,6 +105,8 @@ class DoneStats(Wire):
     retries: int = 0
     node_candidates: int = 0  # node-level Max Mode (max.node_n): candidates made, and how many passed
     node_candidates_passed: int = 0
+    remote_nodes: int = 0  # plan nodes made on a Ray worker ([scale] ray_address), and their steps there
+    remote_steps: int = 0
     node_rejections: int = 0
     goal_rejections: int = 0
     failed_attempts: int = 0

@@ -1,14 +1,15 @@
-"""Max Mode candidates as Ray tasks: the thin glue between the orchestrator and a Ray cluster.
+"""Max Mode candidates and plan nodes as Ray tasks: the thin glue between the orchestrators and a Ray cluster.
 
-Imported only when `[scale] ray_address` is set (the orchestrator imports it lazily; nothing in the agent core
-does). The job itself is `maxmode.remote.run_job`: plain code that runs the same in process.
+Imported only when `[scale] ray_address` is set (lazily, by `maxmode/fanout.py` and `scale/node_dispatch.py`;
+nothing in the agent core does). The jobs themselves are `maxmode.remote.run_job` and
+`scale.node_job.run_node_job`: plain code that runs the same in process.
 
 - connect: `ray.init(address=...)` once per process; the driver neither starts a cluster nor logs its workers.
-- submit: one task per candidate (`num_cpus=1`, so a cluster of C CPUs runs C candidates at once), the
-  snapshot of the tree put in the object store once per task and shared by reference.
+- submit: one task per candidate or node (`num_cpus=1`, so a cluster of C CPUs runs C at once), the snapshot
+  of the tree put in the object store once (per task for candidates, per group for nodes), shared by reference.
 - worker death (OOM killer, kill -9, a lost node): Ray runs the task again up to `scale.task_retries` times;
-  then the candidate is reported failed. A retried task has applied nothing (workers never apply), so nothing
-  is applied twice: the coordinator applies the one pick, once.
+  then the candidate (node) is reported failed. A retried task has applied nothing (workers never apply), so
+  nothing is applied twice: the coordinator applies the one pick (each node's result), once.
 - stop early / cancel / timeout: the unfinished tasks are cancelled with force (their worker process ends).
 """
 
@@ -24,6 +25,7 @@ import ray
 from ray.exceptions import RayError
 
 from mimo_lsp.maxmode.remote import CandidateJob, JobResult, run_job
+from mimo_lsp.scale.node_job import NodeJob, run_node_job
 
 log = logging.getLogger(__name__)
 _LOCK = threading.Lock()
@@ -75,12 +77,17 @@ def _candidate(job: CandidateJob, files: dict[str, bytes]) -> JobResult:
     return run_job(job, files)
 
 
+@ray.remote(num_cpus=1)
+def _node(job: NodeJob, files: dict[str, bytes]) -> dict[str, Any]:
+    return run_node_job(job, files)
+
+
 # (job, result or None, why it failed or None) -> True to stop: the remaining tasks are cancelled
 OnDone = Callable[[CandidateJob, JobResult | None, str | None], bool]
 
 
-class RayCandidatePool:
-    """Runs rounds of candidate jobs on the cluster; results come back in completion order."""
+class RayPool:
+    """Runs rounds of candidate jobs, and single node jobs, on the cluster."""
 
     def __init__(self, address: str, retries: int, round_timeout_s: float) -> None:
         connect(address)
@@ -118,12 +125,32 @@ class RayCandidatePool:
                 ray.cancel(ref, force=True)
 
 
-def _outcome(ref: Any) -> tuple[JobResult | None, str | None]:
+    def run_node(self, job: NodeJob, cancel: threading.Event) -> tuple[dict[str, Any] | None, str | None]:
+        """One node job on the snapshot last shared; blocks until it ends (None and why when it failed or
+        timed out; None and "cancelled" when `cancel` was set: the task is then cancelled)."""
+        ref = _node.options(max_retries=self.retries, retry_exceptions=False).remote(job, self._files)
+        deadline = time.monotonic() + self.round_timeout_s
+        done = False
+        try:
+            while not cancel.is_set():
+                ready, _ = ray.wait([ref], num_returns=1, timeout=0.5)
+                if ready:
+                    done = True
+                    return _outcome(ref)
+                if time.monotonic() > deadline:
+                    return None, f"timed out after {self.round_timeout_s:g} s ([scale] round_timeout_s)"
+            return None, "cancelled"
+        finally:
+            if not done:
+                ray.cancel(ref, force=True)
+
+
+def _outcome(ref: Any) -> tuple[Any, str | None]:
     try:
         return ray.get(ref), None
     except RayError as exc:  # the worker died past its retries, or the task raised
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        log.warning("a Max Mode candidate failed on Ray: %s: %s", type(exc).__name__, first)
+        log.warning("a Ray task failed: %s: %s", type(exc).__name__, first)
         return None, f"Ray task failed: {type(exc).__name__}: {first[:300]}"
 
 

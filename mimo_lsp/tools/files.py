@@ -96,7 +96,8 @@ def write_file(a: WriteFile, ctx: ToolContext) -> str:
 
 
 def apply_files(a: ApplyFiles, ctx: ToolContext) -> str:
-    """All of a Max Mode pick or nothing: every target is checked before the first is written."""
+    """All of a Max Mode pick (or of a plan node made on a Ray worker) or nothing: every target is checked
+    before the first is written."""
     paths = {rel: resolve_inside(ctx.workspace, rel) for rel in a.files}
     for rel, path in paths.items():
         _guard(path, ctx)
@@ -111,7 +112,8 @@ def apply_files(a: ApplyFiles, ctx: ToolContext) -> str:
         data = content.encode("utf-8")
         atomic_write(path, data)
         _remember_write(path, data, ctx)
-    return f"applied candidate {a.candidate}: {', '.join(sorted(a.files))}"
+    what = f"candidate {a.candidate}" if a.candidate else "the result"
+    return f"applied {what}: {', '.join(sorted(a.files))}"
 
 
 def edit_file(a: EditFile, ctx: ToolContext) -> str:

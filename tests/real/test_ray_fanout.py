@@ -14,9 +14,6 @@ from pathlib import Path
 
 import pytest
 
-# The test cluster listens on loopback only; the driver (this process) must not rewrite 127.0.0.1 to the
-# machine's routable address either. Read by Ray when it is imported.
-os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 pytest.importorskip("ray", reason="Ray is not installed: pip install 'mimo-lsp[ray]' (scripts/setup.sh installs it)")
 
 from mimo_lsp.checkpoints.journal import CheckpointJournal  # noqa: E402
@@ -29,16 +26,6 @@ from tests.real.ray_cluster import RayCluster  # noqa: E402
 
 pytestmark = [pytest.mark.real_model, pytest.mark.ray, pytest.mark.timeout(240)]
 GOAL = "Fix the add function in calc.py so that the tests pass"
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    from mimo_lsp.scale import ray_pool
-
-    c = RayCluster(num_cpus=2).start()
-    yield c
-    ray_pool.disconnect()
-    c.stop()
 
 
 def settings(spec: str, address: str = "", n: int = 3, retries: int = 1, selection: str = "judge_all") -> Settings:

@@ -30,7 +30,7 @@ def settings(n: int = 3, selection: str = "first_pass", address: str = "fake:1")
 
 
 class FakePool:
-    """RayCandidatePool's interface; jobs run here, finishing in `order` (candidate ids); `dead` ids fail as a
+    """RayPool's interface; jobs run here, finishing in `order` (candidate ids); `dead` ids fail as a
     worker that died past its retries."""
 
     def __init__(self, replies: dict[int, str], order: list[int], dead: tuple[int, ...] = ()) -> None:
