@@ -1,7 +1,7 @@
 """Concurrent plan nodes: a plan of 4 independent nodes, one at a time vs all 4 together
 (`agent.max_parallel_nodes`), through the real OpenAI-compatible backend over loopback HTTP.
 
-    python benchmarks/parallel_nodes.py [--json OUT.json] [--delay 1.0] [--skip-llama] [--threads 2]
+    python benchmarks/parallel_nodes.py [--json OUT.json] [--delay 1.0] [--skip-llama] [--threads 2] [--ray]
 
 - `latency server`: a loopback OpenAI-compatible server whose every reply takes `--delay` seconds (a stand-in
   for a remote GPU server's latency; it answers by plan node from a script, so both runs do the same work).
@@ -9,6 +9,9 @@
 - `llama_cpp.server`: the planner is the latency server (a fixed 4-node plan), the executor is the shipped GGUF
   behind `python -m llama_cpp.server` (real generation, 2 steps per node, no retries), which runs one
   completion at a time: the speed-up it allows is what it shows.
+- `--ray`: also the 4 nodes on a local Ray cluster (`[scale] ray_address`; 4 logical CPUs, loopback only,
+  started and stopped here), each node a Ray task in its own worker process and scratch tree, against the
+  latency server: the third column, and its ratio to the 4 nodes as threads.
 Wall time per run, ratio sequential / parallel, same run. Tasks are built by `mimo_lsp.app.setup`.
 """
 
@@ -117,15 +120,19 @@ def run_task(width: int, planner: str, executor: str, extra: dict[str, Any]) -> 
         seconds = time.perf_counter() - t0
         return {"seconds": round(seconds, 2), "outcome": result.outcome, "steps": result.steps,
                 "model_calls": result.stats.get("model_calls", 0), "tokens": result.stats.get("tokens", 0),
+                "remote_nodes": result.stats.get("remote_nodes", 0),
                 "files": sorted(
                     p.relative_to(ws).as_posix() for p in Path(ws).rglob("*.py"))}
 
 
-def compare(name: str, planner: str, executor: str, extra: dict[str, Any], rounds: int) -> dict[str, Any]:
-    seq, par = [], []
-    for _ in range(rounds):  # interleaved, so load drift hits both alike
+def compare(name: str, planner: str, executor: str, extra: dict[str, Any], rounds: int,
+            ray_address: str = "") -> dict[str, Any]:
+    seq, par, ray = [], [], []
+    for _ in range(rounds):  # interleaved, so load drift hits all alike
         seq.append(run_task(1, planner, executor, extra))
         par.append(run_task(len(NODES), planner, executor, extra))
+        if ray_address:
+            ray.append(run_task(len(NODES), planner, executor, {**extra, "scale": {"ray_address": ray_address}}))
     s = sorted(r["seconds"] for r in seq)[len(seq) // 2]
     p = sorted(r["seconds"] for r in par)[len(par) // 2]
     # A real model's nodes need not do the same work both ways (in sequence a node's prompt shows how the
@@ -135,6 +142,14 @@ def compare(name: str, planner: str, executor: str, extra: dict[str, Any], round
     row = {"sequential_s": s, "parallel_s": p, "speedup": round(s / p, 2), "rounds": rounds,
            "outcomes": sorted({r["outcome"] for r in seq + par}), "model_calls": calls,
            "tokens": [seq[0]["tokens"], par[0]["tokens"]], "s_per_call": per_call}
+    if ray:
+        r = sorted(x["seconds"] for x in ray)[len(ray) // 2]
+        row.update(ray_s=r, ray_runs_s=[x["seconds"] for x in ray], ray_vs_threads=round(p / r, 2),
+                   ray_speedup=round(s / r, 2), ray_outcomes=sorted({x["outcome"] for x in ray}),
+                   ray_remote_nodes=[x["remote_nodes"] for x in ray])
+        print(f"{name + ' (Ray)':<22} {s:>9.2f} {r:>9.2f} {row['ray_speedup']:>8.2f}x  vs threads "
+              f"{row['ray_vs_threads']:.2f}x  runs {row['ray_runs_s']} nodes on Ray {row['ray_remote_nodes']} "
+              f"outcomes {row['ray_outcomes']}", flush=True)
     print(f"{name:<22} {s:>9.2f} {p:>9.2f} {row['speedup']:>8.2f}x  calls {calls} s/call {per_call} "
           f"outcomes {row['outcomes']}", flush=True)
     return row
@@ -147,13 +162,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2, help="llama_cpp.server's threads")
     ap.add_argument("--skip-llama", action="store_true")
+    ap.add_argument("--ray", action="store_true", help="also the 4 nodes on a local Ray cluster")
     args = ap.parse_args(argv)
+    cluster = None
+    if args.ray:
+        import os
+
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        from tests.real.ray_cluster import RayCluster
+
+        cluster = RayCluster(num_cpus=len(NODES)).start()
     srv = LatencyServer(args.delay)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     spec = f"openai:{srv.url}#scripted"
     out: dict[str, Any] = {"nodes": len(NODES), "delay_s": args.delay}
     print(f"{'server':<22} {'1 node s':>9} {'4 nodes s':>9} {'speedup':>9}")
-    out["latency_server"] = compare("latency server", spec, spec, {}, args.rounds)
+    try:
+        out["latency_server"] = compare("latency server", spec, spec, {}, args.rounds,
+                                        cluster.address if cluster else "")
+    finally:
+        if cluster is not None:
+            from mimo_lsp.scale import ray_pool
+
+            ray_pool.disconnect()
+            cluster.stop()
     if not args.skip_llama:
         from benchmarks.backends import start_server
         from mimo_lsp.llm.models import resolve_model
