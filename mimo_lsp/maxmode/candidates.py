@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from mimo_lsp.agent.goal import CheckResult, GoalCriteria, file_predicate
+from mimo_lsp.agent.checks import evaluate_checks
+from mimo_lsp.agent.goal import CheckResult, GoalCriteria
 from mimo_lsp.llm.port import ChatMessage, ChatModel, ModelError
 from mimo_lsp.maxmode import edit_format as ef
 from mimo_lsp.maxmode.scratch import ScratchTree
@@ -79,15 +80,8 @@ def target_file(goal: str, workspace: Path) -> str | None:
 
 def run_checks(tree: Path, criteria: GoalCriteria, run_command: Callable[[str, Path], dict[str, Any]]
                ) -> list[CheckResult]:
-    results = []
-    for spec in criteria.checks():
-        if spec.command is None:
-            results.append(file_predicate(tree, spec))
-            continue
-        out = run_command(spec.command, tree)
-        results.append(CheckResult(check=spec.label(), passed=out["passed"], exit_code=out["exit_code"],
-                                   evidence=out["output"][-2000:]))
-    return results
+    """The task's completion criteria (the user's: trusted) in a candidate's tree."""
+    return evaluate_checks(criteria.checks(), tree, lambda command: run_command(command, tree), None)
 
 
 def build_candidate(cand: Candidate, tree: ScratchTree, make: Callable[[Candidate, ScratchTree], None],
