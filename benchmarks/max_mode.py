@@ -11,10 +11,14 @@ task is solved.
 Runs, in one process, on the same tasks:
   n1            Max Mode with 1 candidate (the greedy one): the single-attempt baseline
   n{N}          N candidates, first_pass (stop at the first that passes the agent's check)
-  n{N}_judge    N candidates, judge_all (all made; checks first, then a temperature-0 judge)
+  n{N}_judge    N candidates, judge_all (all made; checks first, then a temperature-0 judge); on the very same
+                candidates, also what checks-only selection picks (`select.choose` without a judge: the first
+                that passes the agent's check, else the first usable) and whether THAT pick solves the task
+                (`solved_checks_only`): judge vs checks-only on identical candidates, one run.
 
     PYTHONPATH=. .venv/bin/python benchmarks/max_mode.py --tasks benchmarks/max_mode_tasks --n 5 --json OUT.json
     ... --demo-seeds 10     # also: the README's demo task with 10 different model seeds
+    ... --only-judge        # only the n{N}_judge run (judge vs checks-only on the same candidates)
 
 JSON: {"tasks", "pass_rate_n1", "pass_rate_n", "pass_rate_n_judge", "tokens_n1", "tokens_n", "tokens_n_judge",
 "seconds_n1", "seconds_n", "seconds_n_judge", "convergence_n", "demo": {...}, "rows": [...]}.
@@ -99,15 +103,39 @@ def run_one(name: str, folder: Path, spec: dict[str, Any], n: int, selection: st
     t0 = time.perf_counter()
     prepared = assembly.prepare(TaskRequest(workspace=ws, goal=spec["instruction"], model=model,
                                             criteria=GoalCriteria(commands=[check])))
-    result = assembly.build(prepared, lambda e: None).run()
+    task = assembly.build(prepared, lambda e: None)
+    result = task.run()
     seconds = time.perf_counter() - t0
     solved = hidden_passes(folder, ws, spec)
     rep = result.max or {}
+    row = {"task": name, "n": n, "selection": selection, "seed": seed, "outcome": result.outcome, "solved": solved,
+           "candidates": len(rep.get("candidates", [])), "picked": rep.get("picked"),
+           "convergence": rep.get("convergence"), "judged": rep.get("judged"),
+           "tokens": result.stats.get("tokens", 0), "seconds": round(seconds, 2)}
+    if selection == "judge_all" and task.orchestrator is not None:
+        row.update(checks_only_solved(folder, root, spec, task.orchestrator, rep.get("picked"), solved))
     shutil.rmtree(root, ignore_errors=True)
-    return {"task": name, "n": n, "selection": selection, "seed": seed, "outcome": result.outcome, "solved": solved,
-            "candidates": len(rep.get("candidates", [])), "picked": rep.get("picked"),
-            "convergence": rep.get("convergence"), "judged": rep.get("judged"),
-            "tokens": result.stats.get("tokens", 0), "seconds": round(seconds, 2)}
+    return row
+
+
+def checks_only_solved(folder: Path, root: Path, spec: dict[str, Any], orch: Any, picked: int | None,
+                       solved: bool) -> dict[str, Any]:
+    """What checks-only selection picks among the same candidates, and whether the hidden test passes with it."""
+    from mimo_lsp.maxmode.select import choose
+
+    pick, _, _ = choose(orch.candidates, None, "")
+    if pick is None or pick.id == picked:
+        return {"picked_checks_only": picked if pick is not None else None,
+                "solved_checks_only": solved if pick is not None else False}
+    other = root / "checks-only"
+    shutil.copytree(folder, other, ignore=shutil.ignore_patterns("hidden", "task.json"))
+    for rel, data in pick.changes.items():
+        if data is None:
+            (other / rel).unlink(missing_ok=True)
+        else:
+            (other / rel).parent.mkdir(parents=True, exist_ok=True)
+            (other / rel).write_bytes(data)
+    return {"picked_checks_only": pick.id, "solved_checks_only": hidden_passes(folder, other, spec)}
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -126,12 +154,13 @@ def main() -> int:
     ap.add_argument("--model", help="model spec (default: the shipped GGUF)")
     ap.add_argument("--demo-seeds", type=int, default=0, help="also run the demo task with this many seeds")
     ap.add_argument("--skip-judge", action="store_true", help="leave out the judge_all run")
+    ap.add_argument("--only-judge", action="store_true", help="only the judge_all run (and checks-only on it)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     os.environ.setdefault("MIMO_CONFIG_HOME", tempfile.mkdtemp(prefix="mimo-bench-cfg-"))  # no user config
     tasks = load_tasks(args.tasks, args.limit)
-    runs = [("n1", 1, "first_pass"), (f"n{args.n}", args.n, "first_pass")]
-    if not args.skip_judge:
+    runs = [] if args.only_judge else [("n1", 1, "first_pass"), (f"n{args.n}", args.n, "first_pass")]
+    if not args.skip_judge or args.only_judge:
         runs.append((f"n{args.n}_judge", args.n, "judge_all"))
     rows: list[dict[str, Any]] = []
     for label, n, selection in runs:
@@ -152,19 +181,27 @@ def main() -> int:
         demo = {"runs": len(demo_rows), "verified": sum(r["outcome"] == "verified" for r in demo_rows),
                 "solved_hidden": sum(r["solved"] for r in demo_rows)}
     n_key, j_key = f"n{args.n}", f"n{args.n}_judge"
+    judge_rows = [r for r in rows if r["run"] == j_key]
     out = {"tasks": len(tasks), "n": args.n,
-           "pass_rate_n1": by["n1"]["pass_rate"], "pass_rate_n": by[n_key]["pass_rate"],
+           "pass_rate_n1": by.get("n1", {}).get("pass_rate"), "pass_rate_n": by.get(n_key, {}).get("pass_rate"),
            "pass_rate_n_judge": by.get(j_key, {}).get("pass_rate"),
-           "tokens_n1": by["n1"]["tokens"], "tokens_n": by[n_key]["tokens"],
+           "pass_rate_n_checks_only": round(sum(r.get("solved_checks_only", False) for r in judge_rows)
+                                            / len(judge_rows), 4) if judge_rows else None,
+           "picks_differ": sum(r.get("picked_checks_only") != r["picked"] for r in judge_rows),
+           "tokens_n1": by.get("n1", {}).get("tokens"), "tokens_n": by.get(n_key, {}).get("tokens"),
            "tokens_n_judge": by.get(j_key, {}).get("tokens"),
-           "seconds_n1": by["n1"]["seconds"], "seconds_n": by[n_key]["seconds"],
+           "seconds_n1": by.get("n1", {}).get("seconds"), "seconds_n": by.get(n_key, {}).get("seconds"),
            "seconds_n_judge": by.get(j_key, {}).get("seconds"),
-           "convergence_n": by.get(j_key, by[n_key])["convergence"], "by_run": by, "demo": demo, "rows": rows}
+           "convergence_n": by.get(j_key, by.get(n_key, {})).get("convergence"), "by_run": by, "demo": demo,
+           "rows": rows}
     print(f"\n{'run':12} {'pass (hidden)':>13} {'verified':>9} {'tokens':>8} {'seconds':>8} {'convergence':>11}")
     for label, s in by.items():
         print(f"{label:12} {s['pass_rate']:>13.1%} {s['verified_rate']:>9.1%} {s['tokens']:>8} {s['seconds']:>8} "
               f"{s['convergence']:>11}")
-    if by["n1"]["pass_rate"]:
+    if judge_rows:
+        print(f"same candidates, judge vs checks-only: {out['pass_rate_n_judge']:.1%} vs "
+              f"{out['pass_rate_n_checks_only']:.1%} solved; picks differ in {out['picks_differ']} of {len(judge_rows)}")
+    if by.get("n1", {}).get("pass_rate") and n_key in by:
         print(f"relative gain n{args.n} vs n1: {by[n_key]['pass_rate'] / by['n1']['pass_rate'] - 1:+.1%}")
     if demo:
         print(f"demo task: verified in {demo['verified']} of {demo['runs']} runs with different seeds")
