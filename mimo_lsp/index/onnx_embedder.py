@@ -76,6 +76,8 @@ class OnnxEmbedder:
             import onnxruntime as ort
             from tokenizers import Tokenizer
 
+            from .onnx_export import SESSION_DISABLED_OPTIMIZERS
+
             model_dir = Path(self.model_dir or default_model_path())
             if self.onnx_path is None:
                 from .onnx_export import ensure_artefact
@@ -86,7 +88,8 @@ class OnnxEmbedder:
             opts.inter_op_num_threads = 1
             # Busy-waiting pool threads steal the core the event loop and the other processes need.
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            session = ort.InferenceSession(self.onnx_path, opts, providers=["CPUExecutionProvider"])
+            session = ort.InferenceSession(self.onnx_path, opts, providers=["CPUExecutionProvider"],
+                                           disabled_optimizers=SESSION_DISABLED_OPTIMIZERS)
             cfg = model_dir / "sentence_bert_config.json"
             if cfg.is_file():
                 self._max_len = int(json.loads(cfg.read_text()).get("max_seq_length") or self._max_len)
