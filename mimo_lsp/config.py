@@ -123,8 +123,8 @@ class IndexSettings(BaseModel):
     # available, at most 4. A single text (a query) always runs on one thread.
     embed_threads: int = Field(0, ge=0, le=64)
     # Word pieces of a chunk the model reads (0 = the model's own limit, 256 for MiniLM); changing it
-    # re-embeds the index.
-    embed_max_tokens: int = Field(128, ge=0, le=512)
+    # re-embeds the index. 128 embeds ~1.4x faster at some loss of retrieval quality (docs/benchmarks.md).
+    embed_max_tokens: int = Field(0, ge=0, le=512)
     max_file_bytes: int = Field(1_000_000, ge=1)
     max_line_chars: int = Field(2_000, ge=1)  # a longer line means minified / generated
     skip_generated: bool = True

@@ -1,11 +1,10 @@
 """The embedder without torch: `tokenizers` + onnxruntime + mean pooling and L2 normalisation in numpy.
 
 Same model and same maths as sentence-transformers (tokenize, truncate, mean-pool over the attention mask,
-normalise), on the ONNX artefact of onnx_export.py. Texts are truncated at `max_tokens` word pieces: 128 by
-default (all-MiniLM-L6-v2 was trained on 128-piece inputs; its config allows 256, which cost ~1.4x the time
-per chunk at no better retrieval on the development query sets, docs/benchmarks.md; the index puts a Python
-definition's docstring first so it is inside the 128). Per call the texts are sorted by token length and
-run in batches of `batch_size`, so little is spent on padding.
+normalise), on the ONNX artefact of onnx_export.py. Texts are truncated at `max_tokens` word pieces (default:
+the model's own limit, 256 for MiniLM; 128 embeds ~1.4x faster, but lost retrieval quality on every held-out
+query set, docs/benchmarks.md). Per call the texts are sorted by token length and run in batches of
+`batch_size`, so little is spent on padding.
 
 The int8 model runs one text at a time by default: its activations are quantised with one range per tensor,
 so in a batch a text's vector depends on its batch-mates (cosine ~0.993 between a text embedded alone and
@@ -45,7 +44,7 @@ log = logging.getLogger(__name__)
 # that prefix did not fill the model's window.
 CUT_CHARS_PER_PIECE = 8
 # Word pieces embedded per text (index.embed_max_tokens; 0 or None: the model's own limit, 256 for MiniLM).
-DEFAULT_MAX_TOKENS: int | None = 128
+DEFAULT_MAX_TOKENS: int | None = None
 MAX_THREADS = 4  # index.embed_threads = 0 (auto): the cores available, at most this many
 
 

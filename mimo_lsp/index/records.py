@@ -63,31 +63,6 @@ def lexical_fields(chunk: Chunk) -> list[tuple[str, float]]:
     return [(chunk.symbol or "", NAME_WEIGHT), (doc, DOC_WEIGHT), (f"{chunk.path}\n{code}", CODE_WEIGHT)]
 
 
-# A Python definition's docstring: the first statement after the signature (the first line ending in ':'
-# once the decorators and `def` / `class` are read).
-_PY_DEF = re.compile(r"[ \t]*(?:@[^\n]*\n[ \t]*)*(?:async[ \t]+)?(?:def|class)[ \t]")
-_PY_SIGNATURE_END = re.compile(r":[ \t]*(?:#[^\n]*)?\n")
-_PY_BLANK_LINES = re.compile(r"(?:[ \t]*\n)*")
-_PY_DOCSTRING = re.compile(r'[ \t]*[rRuU]?("""|\'\'\')[\s\S]*?\1[ \t]*(?:\n|$)')
-
-
-def docstring_first(chunk: Chunk) -> str:
-    """A Python chunk's text with its docstring moved before the code (the embedder reads only the first
-    128 word pieces: what the code is for comes before how, ahead of long signatures and decorators).
-    Other chunks unchanged."""
-    text = chunk.text
-    if chunk.language != "python":
-        return text
-    sig = _PY_SIGNATURE_END.search(text) if _PY_DEF.match(text) else None
-    if sig is None:
-        return text
-    pos = _PY_BLANK_LINES.match(text, sig.end()).end()  # type: ignore[union-attr]  # matches the empty string
-    doc = _PY_DOCSTRING.match(text, pos)
-    if doc is None:
-        return text
-    return f"{doc.group(0).strip()}\n{text[:pos]}{text[doc.end():]}"
-
-
 def embed_text(chunk: Chunk) -> str:
     # Spelling the symbol out as words ("compute invoice total") lets a natural-language
     # query match identifiers that the model would otherwise see as one opaque token.
@@ -95,7 +70,7 @@ def embed_text(chunk: Chunk) -> str:
         header = f"{chunk.kind} {chunk.symbol} ({' '.join(split_words(chunk.symbol))}) in {chunk.path}"
     else:
         header = f"{chunk.kind} in {chunk.path}"
-    return f"{header}\n{docstring_first(chunk)}"
+    return f"{header}\n{chunk.text}"
 
 
 def embed_hash(chunk: Chunk) -> str:

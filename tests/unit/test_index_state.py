@@ -64,32 +64,3 @@ def test_swap_keeps_unchanged_chunks_and_reuses_vectors_of_returning_text(tmp_pa
     assert [r.vec is not None for r in rows] == [i == alpha3 for i in ids3]
     state.remove_file("m.py")
     assert not state.chunks and "m.py" not in state.by_path and not state.pending
-
-
-def test_the_embedded_text_puts_a_python_docstring_first():
-    # The embedder reads 128 word pieces: what a definition is for goes before its decorators and signature.
-    source = (
-        '@cached\n'
-        'def total(\n'
-        '    items: list[int],  # the prices\n'
-        ') -> int:\n'
-        '\n'
-        '    """Sum of the prices, in cents."""\n'
-        '    return sum(items)\n'
-        '\n\n'
-        'class Cart:\n'
-        "    '''A basket of prices.'''\n"
-        '\n'
-        '    def add(self, x):\n'
-        '        note = """not a docstring"""\n'
-        '        return x\n'
-    )
-    texts = {c.symbol: embed_text(c) for c in chunk_file("shop.py", source)}
-    assert texts["total"].split("\n")[:3] == [
-        "function total (total) in shop.py", '"""Sum of the prices, in cents."""', "@cached"]
-    assert texts["total"].count("Sum of the prices") == 1 and texts["total"].endswith("return sum(items)")
-    assert texts["Cart"].split("\n")[1] == "'''A basket of prices.'''"
-    add = next(c for c in chunk_file("shop.py", source) if c.symbol == "Cart.add")
-    assert embed_text(add) == f"method Cart.add (cart add) in shop.py\n{add.text}"  # no docstring: unchanged
-    js = chunk_file("shop.js", '/** Sum. */\nfunction total(items) {\n  return 1;\n}\n')
-    assert all(embed_text(c).endswith(c.text) for c in js)  # other languages unchanged

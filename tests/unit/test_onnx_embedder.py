@@ -30,7 +30,7 @@ def _code_chunks(limit: int = 60) -> list[str]:
 
 @pytest.fixture(scope="module")
 def torch_embedder() -> SentenceTransformerEmbedder:
-    emb = SentenceTransformerEmbedder(max_seq_length=128)
+    emb = SentenceTransformerEmbedder()
     emb.embed(["warm up"])
     return emb
 
@@ -44,7 +44,7 @@ def int8() -> OnnxEmbedder:
 
 def test_onnx_embeddings_agree_with_torch(torch_embedder, int8):
     texts = _code_chunks()
-    want = torch_embedder.embed(texts)  # max_seq_length 128, as the ONNX default
+    want = torch_embedder.embed(texts)
     fp32 = OnnxEmbedder(variant="fp32")
     for emb, per_text, mean in ((fp32, 0.999, 0.9995), (int8, 0.97, 0.99)):
         got = emb.embed(texts)
@@ -62,9 +62,9 @@ def test_truncation_only_drops_what_the_model_would_not_read(int8):
     long = "\n".join(f"value_{i} = compute_value({i}, other_argument)" for i in range(400))
     for text in (short, spaced, long):
         assert int8.token_ids([text])[0] == tok.encode(text).ids
-    assert len(int8.token_ids([long])[0]) == 128  # index.embed_max_tokens' default
+    assert len(int8.token_ids([long])[0]) == 256
     assert "tail" in tok.decode(int8.token_ids([spaced])[0])
-    # A text under 128 pieces embeds the same alone and beside long texts: int8 runs one text at a time.
+    # A text under 256 pieces embeds the same alone and beside long texts: int8 runs one text at a time.
     alone = int8.embed([short])[0]
     assert float(alone @ int8.embed([long, short, spaced, long])[1]) > 0.99999
     # Batched, padding is masked out (fp32: exact); int8's per-tensor activation range makes a batch-mate
@@ -102,7 +102,7 @@ def test_failed_export_falls_back_to_torch(tmp_path, monkeypatch, caplog):
 
 def test_opening_an_index_does_not_wait_for_the_model():
     emb = AutoEmbedder()
-    assert (emb.name, emb.dim) == ("onnx-int8:all-MiniLM-L6-v2:128", 384)
+    assert (emb.name, emb.dim) == ("onnx-int8:all-MiniLM-L6-v2", 384)
     assert emb._inner is None  # nothing exported or loaded yet
 
 
@@ -184,10 +184,7 @@ def test_max_tokens_limits_what_the_model_reads(int8):
     emb = OnnxEmbedder(variant="int8", max_tokens=32, onnx_path=int8.onnx_path)
     emb.load()
     assert len(emb.token_ids([long])[0]) == 32 and emb.token_ids([short]) == int8.token_ids([short])
-    assert emb.name == "onnx-int8:all-MiniLM-L6-v2:32" and int8.name == "onnx-int8:all-MiniLM-L6-v2:128"
-    own = OnnxEmbedder(variant="int8", max_tokens=0, onnx_path=int8.onnx_path)  # 0: the model's own limit
-    own.load()
-    assert own.name == "onnx-int8:all-MiniLM-L6-v2" and len(own.token_ids([long])[0]) == 256
+    assert emb.name == "onnx-int8:all-MiniLM-L6-v2:32" and int8.name == "onnx-int8:all-MiniLM-L6-v2"
     assert float(emb.embed([short])[0] @ int8.embed([short])[0]) > 0.99999  # under the limit: unchanged
     # The same limit in torch: the two backends still agree (a fallback stores torch vectors under the
     # ONNX name), and the limit cuts: the long text's vector moves.
