@@ -91,11 +91,22 @@ def peak_rss_mb() -> float:
 
 
 # --- 1. cold build (child process) ----------------------------------------------------------------
-def child_build(root: Path, data_dir: Path, backend: str = "onnx") -> None:
+def embedder_options(spec: str) -> dict:
+    """"THREADS,MAX_TOKENS" (empty: the default) -> make_embedder's keyword arguments."""
+    threads, max_tokens = (spec.split(",") + ["", ""])[:2]
+    out: dict = {}
+    if threads:
+        out["threads"] = int(threads)
+    if max_tokens:
+        out["max_tokens"] = int(max_tokens)
+    return out
+
+
+def child_build(root: Path, data_dir: Path, backend: str = "onnx", options: str = "") -> None:
     from mimo_lsp.index import WorkspaceIndex, make_embedder
 
     t0 = time.perf_counter()
-    emb = make_embedder(backend)  # the ONNX export (first use only) runs in its own process: not in peak RSS
+    emb = make_embedder(backend, **embedder_options(options))  # the ONNX export (first use only) runs in its own process: not in peak RSS
     emb.embed(["warm up"])
     load_s = time.perf_counter() - t0
     index = WorkspaceIndex(root, data_dir, embedder=emb)
@@ -103,12 +114,14 @@ def child_build(root: Path, data_dir: Path, backend: str = "onnx") -> None:
     index.close()
     print(json.dumps({"stats": stats.model_dump(), "model_load_s": load_s, "peak_rss_mb": peak_rss_mb(),
                       "threads": emb.threads, "embedder": getattr(emb, "name", "?"),
+                      "load_average": os.getloadavg(),
                       "torch_imported": "torch" in sys.modules}))
 
 
-def cold_build(name: str, root: Path, data_dir: Path, backend: str = "onnx") -> dict:
+def cold_build(name: str, root: Path, data_dir: Path, backend: str = "onnx", options: str = "") -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, __file__, "--child-build", str(root), str(data_dir), backend],
+    load_before = os.getloadavg()
+    proc = subprocess.run([sys.executable, __file__, "--child-build", str(root), str(data_dir), backend, options],
                           capture_output=True, text=True, env=env, check=True)
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     s = out["stats"]
@@ -126,6 +139,7 @@ def cold_build(name: str, root: Path, data_dir: Path, backend: str = "onnx") -> 
         "peak_rss_mb": out["peak_rss_mb"], "index_mb": dir_size(data_dir) / 2**20,
         "source_mb": sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) / 2**20,
         "torch_threads": out["threads"], "embedder": out["embedder"], "torch_imported": out["torch_imported"],
+        "load_average_before": load_before, "load_average_after": out["load_average"],
     }
 
 
@@ -249,14 +263,17 @@ def main() -> int:
     ap.add_argument("--quality-only", action="store_true", help="skip the cold build and incremental parts")
     ap.add_argument("--embedder", default="onnx", choices=("onnx", "onnx-fp32", "torch"),
                     help="index.embedder backend for every part")
-    ap.add_argument("--child-build", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--embed-threads", default="", help="index.embed_threads (default: the setting's default)")
+    ap.add_argument("--embed-max-tokens", default="", help="index.embed_max_tokens (default: the setting's default)")
+    ap.add_argument("--child-build", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_build:
-        child_build(Path(args.child_build[0]), Path(args.child_build[1]), args.child_build[2])
+        child_build(Path(args.child_build[0]), Path(args.child_build[1]), args.child_build[2], args.child_build[3])
         return 0
 
     from mimo_lsp.index import make_embedder
 
+    options = f"{args.embed_threads},{args.embed_max_tokens}"
     repos = [] if args.quality_only else [r for r in args.repos.split(",") if r]
     work = Path(tempfile.mkdtemp(prefix="mimo-index-bench-"))
     results: dict = {"machine": {"cpus": os.cpu_count()}, "cold": [], "incremental": None, "quality": None}
@@ -267,7 +284,7 @@ def main() -> int:
             trees[name] = work / name
             shutil.copytree(src, trees[name])
         for name in repos:
-            row = cold_build(name, trees[name], work / f"{name}-index", args.embedder)
+            row = cold_build(name, trees[name], work / f"{name}-index", args.embedder, options)
             results["cold"].append(row)
             print(f"cold {name}: {row['files']} files, {row['chunks']} chunks in {row['seconds']:.1f}s", flush=True)
 
@@ -276,6 +293,11 @@ def main() -> int:
             results["cold_chunks_per_s"], results["cold_peak_rss_mb"] = key["chunks_per_s"], key["peak_rss_mb"]
             first = results["cold"][0]
             print(f"\n## Cold build ({first['embedder']}, {first['torch_threads']} thread(s), model load excluded)\n")
+            for r in results["cold"]:
+                print(f"{r['repo']}: load average (1, 5, 15 min) before "
+                      f"{', '.join(f'{x:.2f}' for x in r['load_average_before'])}, after "
+                      f"{', '.join(f'{x:.2f}' for x in r['load_average_after'])}")
+            print()
             print("| repo | files | chunks | total s | files/s | chunks/s | embed s | parse s | BM25 s | store s "
                   "| hnsw s | other s | non-embedding share | model load s | peak RSS MB | index MB (source MB) |")
             print("|---" * 16 + "|")
@@ -285,7 +307,7 @@ def main() -> int:
                       f"| {r['store_s']:.2f} | {r['hnsw_s']:.2f} | {r['other_s']:.2f} | {100 * r['non_embed_share']:.1f} % "
                       f"| {r['model_load_s']:.1f} | {r['peak_rss_mb']:.0f} | {r['index_mb']:.1f} ({r['source_mb']:.1f}) |")
 
-        embedder = make_embedder(args.embedder)
+        embedder = make_embedder(args.embedder, **embedder_options(options))
         embedder.embed(["warm up"])
         if results["cold"]:
             big = max(results["cold"], key=lambda r: r["chunks"])["repo"]

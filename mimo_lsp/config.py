@@ -119,6 +119,12 @@ class IndexSettings(BaseModel):
     # in the indexing process); onnx-fp32: the same unquantised; torch: sentence-transformers. Both onnx
     # backends fall back to torch when the export can't be built or loaded.
     embedder: Literal["onnx", "onnx-fp32", "torch"] = "onnx"
+    # Chunks embedded at the same time, one core each (onnx; torch: its intra-op threads); 0 = the cores
+    # available, at most 4. A single text (a query) always runs on one thread.
+    embed_threads: int = Field(0, ge=0, le=64)
+    # Word pieces of a chunk the model reads (0 = the model's own limit, 256 for MiniLM); changing it
+    # re-embeds the index. 128 embeds ~1.4x faster at some loss of retrieval quality (docs/benchmarks.md).
+    embed_max_tokens: int = Field(0, ge=0, le=512)
     max_file_bytes: int = Field(1_000_000, ge=1)
     max_line_chars: int = Field(2_000, ge=1)  # a longer line means minified / generated
     skip_generated: bool = True

@@ -15,4 +15,5 @@ def configure_index(service: Any, settings: IndexSettings) -> None:
     if service.embedder is None:
         from mimo_lsp.index.onnx_embedder import make_embedder
 
-        service.embedder = make_embedder(settings.embedder, model_path=settings.model)
+        service.embedder = make_embedder(settings.embedder, model_path=settings.model,
+                                         threads=settings.embed_threads, max_tokens=settings.embed_max_tokens)

@@ -42,9 +42,9 @@ class SentenceTransformerEmbedder:
         max_seq_length: int | None = None,
     ) -> None:
         self.model_path = model_path
-        # None keeps the model's own limit (256 word pieces for MiniLM); 128 embeds
-        # ~2x faster on CPU at some loss for long chunks.
-        self.max_seq_length = max_seq_length
+        # None keeps the model's own limit (256 word pieces for MiniLM); the index uses 128
+        # (index.embed_max_tokens, as the ONNX embedder).
+        self.max_seq_length = max_seq_length or None
         # Leave one core for the LSP event loop / llama.cpp; this machine class has 2.
         self.threads = threads if threads else max(1, (os.cpu_count() or 2) - 1)
         self.batch_size = batch_size
@@ -56,7 +56,8 @@ class SentenceTransformerEmbedder:
     @property
     def name(self) -> str:
         """Identity stored with an index, so switching models forces a rebuild."""
-        return f"sentence-transformers:{os.path.basename(self.model_path or 'all-MiniLM-L6-v2')}"
+        limit = f":{self.max_seq_length}" if self.max_seq_length else ""  # another limit, other vectors
+        return f"sentence-transformers:{os.path.basename(self.model_path or 'all-MiniLM-L6-v2')}{limit}"
 
     @property
     def dim(self) -> int:
@@ -86,7 +87,7 @@ class SentenceTransformerEmbedder:
             path = self.model_path or default_model_path()
             model = SentenceTransformer(path, device="cpu")
             if self.max_seq_length:
-                model.max_seq_length = self.max_seq_length
+                model.max_seq_length = min(model.max_seq_length or self.max_seq_length, self.max_seq_length)
             # Renamed in sentence-transformers 6; keep the old name as a fallback.
             get_dim = getattr(model, "get_embedding_dimension", None) or getattr(
                 model, "get_sentence_embedding_dimension"

@@ -51,6 +51,7 @@ CLASSIFICATION: dict[str, Kind] = {
     "safety.sandbox.max_file_mb": "lower", "safety.sandbox.extra_ro_paths": "host_paths",
     "safety.sandbox.extra_rw_paths": "host_paths",
     "index.auto_start": "neutral", "index.watch": "neutral", "index.model": "user_only", "index.embedder": "neutral",
+    "index.embed_threads": "neutral", "index.embed_max_tokens": "neutral",
     "index.max_file_bytes": "neutral", "index.max_line_chars": "neutral", "index.skip_generated": "neutral",
     "index.extra_ignores": "neutral", "index.search_wait_s": "neutral",
     "max.n": "lower", "max.selection": "neutral", "max.rounds": "lower", "max.format": "neutral",

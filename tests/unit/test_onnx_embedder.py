@@ -128,3 +128,88 @@ def test_default_index_build_never_imports_torch(tmp_path, int8):
     )
     (tmp_path / "calc.py").write_text("def add(a, b):\n    return a + b\n\n\ndef shout(s):\n    return s.upper()\n")
     subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, cwd=REPO, timeout=300)
+
+
+def test_artefact_keeps_residual_add_and_layer_norm_apart(int8):
+    # onnxruntime's SkipLayerNormalization kernel took ~20 % of a run here, Add + LayerNormalization ~4 %:
+    # the export does not fuse them (recipe 2) and the session does not fuse them again at load.
+    import onnx
+
+    ops = {n.op_type for n in onnx.load(int8.onnx_path).graph.node}
+    assert "SkipLayerNormalization" not in ops and "LayerNormalization" in ops
+    assert {"QAttention", "BiasGelu"} <= ops
+
+
+def test_threads_run_texts_side_by_side_with_the_same_vectors(int8, monkeypatch):
+    import threading
+
+    texts = _code_chunks(24)
+    one = OnnxEmbedder(variant="int8", threads=1)
+    two = OnnxEmbedder(variant="int8", threads=2, onnx_path=int8.onnx_path)
+    seen: list[str] = []
+    run = OnnxEmbedder._run
+
+    def spy(self, rows):
+        seen.append(threading.current_thread().name)
+        return run(self, rows)
+
+    monkeypatch.setattr(OnnxEmbedder, "_run", spy)
+    want = one.embed(texts)
+    assert set(seen) == {threading.current_thread().name}  # one thread: the caller's
+    seen.clear()
+    got = two.embed(texts)
+    assert len(seen) == len(texts) and {n.split("_")[0] for n in seen} == {"mimo-embed"}
+    assert len(set(seen)) == 2  # both workers ran (24 texts of ~10 ms each)
+    # Every run is single-threaded and unbatched, so running side by side changes no vector.
+    assert float(abs(got - want).max()) == 0.0
+    seen.clear()
+    two.embed(["a query"])
+    assert seen == [threading.current_thread().name]  # a single text never waits for the pool
+
+
+def test_threads_setting_and_its_default(monkeypatch):
+    from mimo_lsp.index import onnx_embedder
+
+    monkeypatch.setattr(onnx_embedder, "available_cores", lambda: 16)
+    assert make_embedder().threads == onnx_embedder.MAX_THREADS == 4
+    monkeypatch.setattr(onnx_embedder, "available_cores", lambda: 2)
+    assert make_embedder().threads == 2 and make_embedder(threads=0).threads == 2
+    assert make_embedder(threads=3).threads == 3
+    assert make_embedder("torch", threads=3).threads == 3
+
+
+def test_max_tokens_limits_what_the_model_reads(int8):
+    long = "\n".join(f"value_{i} = compute_value({i}, other_argument)" for i in range(400))
+    short = "def add(a, b):\n    return a + b"
+    emb = OnnxEmbedder(variant="int8", max_tokens=32, onnx_path=int8.onnx_path)
+    emb.load()
+    assert len(emb.token_ids([long])[0]) == 32 and emb.token_ids([short]) == int8.token_ids([short])
+    assert emb.name == "onnx-int8:all-MiniLM-L6-v2:32" and int8.name == "onnx-int8:all-MiniLM-L6-v2"
+    assert float(emb.embed([short])[0] @ int8.embed([short])[0]) > 0.99999  # under the limit: unchanged
+    # The same limit in torch: the two backends still agree (a fallback stores torch vectors under the
+    # ONNX name), and the limit cuts: the long text's vector moves.
+    texts = _code_chunks(20) + [long]
+    st = SentenceTransformerEmbedder(max_seq_length=32)
+    assert st.name == "sentence-transformers:all-MiniLM-L6-v2:32"
+    cos = (emb.embed(texts) * st.embed(texts)).sum(axis=1)
+    assert cos.min() > 0.97, cos.min()
+    assert float(emb.embed([long])[0] @ int8.embed([long])[0]) < 0.99
+    # A limit above the model's own is the model's own.
+    wide = OnnxEmbedder(variant="int8", max_tokens=4096, onnx_path=int8.onnx_path)
+    wide.load()
+    assert len(wide.token_ids([long])[0]) == 256
+
+
+def test_settings_reach_the_embedder():
+    from types import SimpleNamespace
+
+    from mimo_lsp.app.index import configure_index
+    from mimo_lsp.config import IndexSettings
+
+    service = SimpleNamespace(options=None, embedder=None)
+    configure_index(service, IndexSettings(embed_threads=3, embed_max_tokens=64))
+    assert (service.embedder.threads, service.embedder.max_tokens) == (3, 64)
+    assert service.embedder.name.endswith(":64")  # known without loading the model
+    service = SimpleNamespace(options=None, embedder=None)
+    configure_index(service, IndexSettings(embedder="torch", embed_max_tokens=64))
+    assert service.embedder.max_seq_length == 64
