@@ -143,6 +143,11 @@ class RoleModel:
     def count_tokens(self, text: str) -> int:
         return self.journaled.count_tokens(text, self.role)
 
+    def n_params(self) -> int | None:
+        """The role's model's parameter count, when its backend knows it (a GGUF in process); else None."""
+        count = getattr(self.journaled.roles.get(self.role, self.journaled.live), "n_params", None)
+        return count() if callable(count) else None
+
     def record_remote(self, reply: dict[str, Any], tokens: int, journal: bool = True) -> None:
         self.journaled.record_remote(self.role, reply, tokens, journal)
 
