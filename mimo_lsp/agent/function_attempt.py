@@ -114,12 +114,13 @@ class FunctionNodes:
     """Function-format attempts for the orchestrator (one per task; lanes share it: each call is one node's)."""
 
     fx: Any  # TaskEffects
-    model: ChatModel
+    model: ChatModel  # the task's RoleModel of the executor role
     verify: VerifyFn
     cancel: threading.Event
     pause: threading.Event | None
     setting: str  # agent.node_format
     temperature: float  # max.temperature: every try after a node's first
+    repeat_penalty: float  # max.repeat_penalty: a reply that copies code is punished by the JSON calls' 1.15
     max_tokens: int
     max_task_steps: int
     # Nodes the format did not fit (read not whole, nothing to aim at) or whose write was refused: the agent
@@ -163,9 +164,11 @@ class FunctionNodes:
                                                examples=ef.examples_for(attempt.number))]
         if self.cancel.is_set():
             raise TaskCancelled()
+        # Through the task's RoleModel: passed on to a backend that takes it (llama.cpp in process).
+        penalty: dict[str, Any] = {"repeat_penalty": self.repeat_penalty}
         try:
             reply = self.model.complete(messages, max_tokens=self.max_tokens, temperature=temperature,
-                                        on_token=on_token)
+                                        on_token=on_token, **penalty)
         except ModelError as exc:
             return NodeOutcome(False, f"model error: {exc}", 1, "error", 0, trail)
         try:

@@ -58,8 +58,8 @@ class Orchestrator:
         # Nodes run together only when the executor's backend serves concurrent requests.
         self.width = self.a.max_parallel_nodes if getattr(self.executor_model, "concurrent_calls", False) else 1
         self.function_nodes = FunctionNodes(effects, self.executor_model, self.verify_node, control.cancel, control.pause,
-                                            self.a.node_format, settings.max.temperature, settings.model.max_tokens,
-                                            self.a.max_task_steps)
+                                            self.a.node_format, settings.max.temperature, settings.max.repeat_penalty,
+                                            settings.model.max_tokens, self.a.max_task_steps)
 
     # -- the whole task ----------------------------------------------------------------------
     def run(self) -> tuple[Outcome, str, dict[str, Any] | None]:

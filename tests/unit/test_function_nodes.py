@@ -226,11 +226,14 @@ def test_nodes_in_lanes_attempt_in_the_function_format_at_the_same_time(tmp_path
         def __init__(self):
             self.in_flight = self.peak = 0
             self.lock = threading.Lock()
+            self.penalties: list[tuple[str | None, float | None]] = []
 
-        def complete(self, messages, *, schema=None, max_tokens=None, temperature=None, on_token=None):
+        def complete(self, messages, *, schema=None, max_tokens=None, temperature=None, on_token=None,
+                     repeat_penalty=None):  # a backend that takes a per-call penalty (llama.cpp in process)
             with self.lock:
                 self.in_flight += 1
                 self.peak = max(self.peak, self.in_flight)
+                self.penalties.append(((schema or {}).get("title"), repeat_penalty))
             time.sleep(0.3)
             with self.lock:
                 self.in_flight -= 1
@@ -248,6 +251,8 @@ def test_nodes_in_lanes_attempt_in_the_function_format_at_the_same_time(tmp_path
     assert result.outcome == "unverified", result.reason
     assert all("return 1" in (ws / n / "f.py").read_text() for n in ("a", "b"))
     assert model.peak == 2  # the two nodes' model calls overlapped
+    # code copied into a reply wants no repetition penalty (max.repeat_penalty); the plan keeps the model's
+    assert sorted(model.penalties, key=str) == [("Plan", None), (None, 1.0), (None, 1.0)]
     con = sqlite3.connect(str(ws / ".mimo" / "journal.sqlite"))
     steps = [s for (s,) in con.execute("SELECT step FROM actions WHERE node_id IN ('a', 'b') AND tool != 'check'")]
     con.close()
