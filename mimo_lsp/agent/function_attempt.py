@@ -9,8 +9,8 @@ attempted as
   read_file FILE    an action: journaled (a resumed task is served the same text), audited
   one model call    the node's sub-task, the goal and the last failed check, over the target function
                     (or the whole file when it is short and no function is named); journaled
-  apply_files FILE  the reply spliced into the file, one action: the policy (as a write of FILE), the
-                    unsaved-buffer and changed-since-read guards, checkpoint, audit, review
+  write_file FILE   the reply spliced into the file: the agent's own write action (the policy, the node's
+                    files, the unsaved-buffer and changed-since-read guards, checkpoint, audit, review)
   finish            the node's checks first; a failing check rejects it, as for the agent's finish
 
 A failed attempt is rolled back by the orchestrator like an agent attempt. The first try of a node is
@@ -33,7 +33,7 @@ from mimo_lsp.agent.plan import PlanNode
 from mimo_lsp.agent.prompts import named_paths
 from mimo_lsp.llm.port import ChatMessage, ChatModel, ModelError, TokenCallback
 from mimo_lsp.maxmode import edit_format as ef
-from mimo_lsp.tools.actions import ApplyFiles, Finish, ReadFile, ToolResult
+from mimo_lsp.tools.actions import Finish, ReadFile, ToolResult, WriteFile
 
 _GLOB = re.compile(r"[*?\[\]]")
 _READ_HEAD = re.compile(r"^(?P<path>.+) \(lines (?P<first>\d+)-(?P<last>\d+) of (?P<total>\d+)\)$")
@@ -182,9 +182,9 @@ class FunctionNodes:
             return NodeOutcome(False, "the task's step budget is exhausted", 1, "task_budget", 0, trail)
         rewrote = ", ".join(applied.replaced) or rel
         n = self.fx.next_step()
-        done = self.fx.act(node.id, n, ApplyFiles(tool="apply_files", files={rel: applied.text}, candidate=attempt.number),
-                           f"function format: rewrote {rewrote} in {rel}")
-        trail.append(f"step {n}: apply_files {rel} ({rewrote}) -> {'ok' if done.ok else 'FAILED'}")
+        done = self.fx.act(node.id, n, WriteFile(tool="write_file", path=rel, content=applied.text),
+                           f"function format (try {attempt.number}): rewrote {rewrote} in {rel}")
+        trail.append(f"step {n}: write_file {rel} ({rewrote}) -> {'ok' if done.ok else 'FAILED'}")
         if not done.ok:
             refused = done.output.startswith("refused")
             if refused:

@@ -159,10 +159,10 @@ def test_a_failing_reply_is_rolled_back_and_a_sampled_retry_fixes_the_node(tmp_p
     text = (ws / "toolbox" / "numbers.py").read_text()
     assert "return max(lo, min(x, hi))" in text and "return 2 * n" in text and "NotImplementedError" not in text
     assert actions(ws) == [
-        ("clamp", "read_file", 1), ("clamp", "apply_files", 1), ("clamp", "check", 0), ("clamp", "finish", 0),
+        ("clamp", "read_file", 1), ("clamp", "write_file", 1), ("clamp", "check", 0), ("clamp", "finish", 0),
         ("clamp", "restore", 1),  # the failed attempt rolled back
-        ("clamp", "read_file", 1), ("clamp", "apply_files", 1), ("clamp", "check", 1), ("clamp", "finish", 1),
-        ("double", "read_file", 1), ("double", "apply_files", 1), ("double", "check", 1), ("double", "finish", 1),
+        ("clamp", "read_file", 1), ("clamp", "write_file", 1), ("clamp", "check", 1), ("clamp", "finish", 1),
+        ("double", "read_file", 1), ("double", "write_file", 1), ("double", "check", 1), ("double", "finish", 1),
         ("goal", "check", 1)]
     fn_calls = [(msgs, t, schema) for msgs, t, schema in model.calls if schema is None]
     assert [t for _, t, _ in fn_calls] == [0.0, 0.8, 0.0]  # greedy first, then sampled at max.temperature
@@ -182,8 +182,8 @@ def test_node_candidates_are_function_attempts_too(tmp_path: Path):
     assert result.stats["node_candidates"] == 2 and result.stats["node_candidates_passed"] == 1
     assert [t for _, t, schema in model.calls if schema is None] == [0.0, 0.8, 0.8]
     # the unusable reply (no code) made no change: read, an empty rollback, then the next candidate
-    assert [tool for _, tool, _ in actions(ws)] == ["read_file", "apply_files", "check", "finish", "restore",
-                                                     "read_file", "restore", "read_file", "apply_files", "check",
+    assert [tool for _, tool, _ in actions(ws)] == ["read_file", "write_file", "check", "finish", "restore",
+                                                     "read_file", "restore", "read_file", "write_file", "check",
                                                      "finish", "check"]
 
 
@@ -201,11 +201,11 @@ def test_a_refused_write_is_journaled_and_the_node_goes_to_the_agent_loop(tmp_pa
     assert (ws / "toolbox" / "numbers.py").read_text() == NUMBERS
     assert len(asked) == (1 if verdict == "ask" else 0)  # asked once, not again on the retry
     con = sqlite3.connect(str(ws / ".mimo" / "journal.sqlite"))
-    row = con.execute("SELECT ok, observation FROM actions WHERE tool='apply_files'").fetchone()
+    row = con.execute("SELECT ok, observation FROM actions WHERE tool='write_file'").fetchone()
     con.close()
     assert row[0] == 0 and row[1].startswith("refused")
     # rolled back (nothing to restore), then the agent loop: its finish rejected by the check, rolled back
-    assert [tool for _, tool, _ in actions(ws)] == ["read_file", "apply_files", "restore", "check", "finish",
+    assert [tool for _, tool, _ in actions(ws)] == ["read_file", "write_file", "restore", "check", "finish",
                                                      "restore", "check"]  # the last: the goal's
     # the retry is the agent's JSON loop (its finish is rejected by the failing check)
     assert [(schema or {}).get("title") for _, _, schema in model.calls] == ["Plan", None, "AgentStep"]
