@@ -72,6 +72,10 @@ class AgentSettings(BaseModel):
     # Ready plan nodes whose `files` cannot overlap run at the same time, up to this many, when the
     # executor's backend serves concurrent requests (an OpenAI-compatible server); in process, one.
     max_parallel_nodes: int = Field(1, ge=1, le=8)
+    # How a plan node that changes one file is attempted: agent = the JSON tool loop (AgentStep); function =
+    # read the file, one model call for the rewritten function(s) in a ```python block, apply, check (what a
+    # small model can follow: agent/function_attempt.py); auto = function below 1B parameters (as max.format).
+    node_format: Literal["auto", "agent", "function"] = "auto"
 
 
 class CheckpointSettings(BaseModel):

@@ -17,6 +17,7 @@ from typing import Any
 from mimo_lsp.agent.effects import RemoteNodes, TaskBrief, TaskControl, TaskEffects
 from mimo_lsp.agent.events import NodeEvent, Outcome, PlanEvent
 from mimo_lsp.agent.executor import Attempt, NodeOutcome, NodeRunner, TaskCancelled
+from mimo_lsp.agent.function_attempt import FunctionNodes
 from mimo_lsp.agent.goal import CheckResult, judge, summarize_results
 from mimo_lsp.agent.lessons import NodeHistory, distill, store_lessons
 from mimo_lsp.agent.memory import MemoryStore
@@ -60,6 +61,9 @@ class Orchestrator(RemoteNodeMixin):
         # Nodes run together only when the executor's backend serves concurrent requests.
         self.width = self.a.max_parallel_nodes if getattr(self.executor_model, "concurrent_calls", False) else 1
         self.remote, self._said_where = remote, False
+        self.function_nodes = FunctionNodes(effects, self.executor_model, self.verify_node, control.cancel, control.pause,
+                                            self.a.node_format, settings.max.temperature, settings.max.repeat_penalty,
+                                            settings.model.max_tokens, self.a.max_task_steps)
 
     # -- the whole task ----------------------------------------------------------------------
     def run(self) -> tuple[Outcome, str, dict[str, Any] | None]:
@@ -254,7 +258,11 @@ class Orchestrator(RemoteNodeMixin):
         tokens.purpose = f"node:{node.id}"
         start = self.fx.last_checkpoint()
         self._lane.rejections = []
-        out: NodeOutcome = getattr(self._lane, "runner", self.runner).run(attempt, self.fx.steps())
+        # A small executor model gets the function format where the node changes one file (function_attempt.py).
+        rel = self.function_nodes.target(node)
+        out = self.function_nodes.run(attempt, rel, tokens) if rel is not None else None
+        if out is None:
+            out = getattr(self._lane, "runner", self.runner).run(attempt, self.fx.steps())
         tokens.flush()
         hist.rejected_checks += self._lane.rejections
         self._count("node_rejections", out.rejections)

@@ -68,13 +68,19 @@ def replanner_user(goal: str, done: str, remaining: str, failure: str, context: 
     ])
 
 
-def example_path(*texts: str) -> str | None:
-    """The first file path named in `texts` (a node's files, its title, the goal), for the executor's example."""
+def named_paths(*texts: str) -> list[str]:
+    """The file paths named in `texts`, in order, each once (dotted names like acme.dates are not paths)."""
+    out: list[str] = []
     for text in texts:
         for match in _PATH.finditer(text or ""):
-            if match.group(1).rsplit(".", 1)[1].lower() in _SUFFIXES:  # not a dotted name like acme.dates
-                return match.group(1)
-    return None
+            if match.group(1).rsplit(".", 1)[1].lower() in _SUFFIXES and match.group(1) not in out:
+                out.append(match.group(1))
+    return out
+
+
+def example_path(*texts: str) -> str | None:
+    """The first file path named in `texts` (a node's files, its title, the goal), for the executor's example."""
+    return next(iter(named_paths(*texts)), None)
 
 
 def executor_system(path: str | None = None) -> str:

@@ -14,6 +14,7 @@ order: how the threads happen to interleave the second time does not matter. The
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import threading
 from typing import Any, Callable
@@ -116,7 +117,10 @@ class JournaledModel:
 
     def complete(self, messages: list[ChatMessage], *, schema: dict[str, Any] | None = None,
                  max_tokens: int | None = None, temperature: float | None = None,
-                 on_token: TokenCallback | None = None, role: str = "executor") -> Completion:
+                 on_token: TokenCallback | None = None, role: str = "executor",
+                 repeat_penalty: float | None = None) -> Completion:
+        """`repeat_penalty`: passed on to a backend whose `complete` takes one (llama.cpp in process), else
+        the backend's own applies."""
         self._digest.value = hashlib.sha256(
             json.dumps([m.model_dump() for m in messages], sort_keys=True).encode()).hexdigest()
         lane = current_lane()
@@ -129,8 +133,10 @@ class JournaledModel:
             # A scripted test double resumes at the reply after the replayed ones.
             live.fast_forward(self.replayed)
             self.replayed = 0
+        extra = {"repeat_penalty": repeat_penalty} if repeat_penalty is not None and _takes(live, "repeat_penalty") \
+            else {}
         out = live.complete(messages, schema=schema, max_tokens=max_tokens, temperature=temperature,
-                            on_token=on_token)  # outside the lock: lanes generate at the same time
+                            on_token=on_token, **extra)  # outside the lock: lanes generate at the same time
         used = (out.prompt_tokens or sum(live.count_tokens(m.content) for m in messages)) + (
             out.completion_tokens or live.count_tokens(out.text))
         with self._lock:
@@ -154,6 +160,14 @@ class JournaledModel:
                     {"text": reply.get("text", ""), "finish_reason": reply.get("finish_reason")}))
 
 
+def _takes(model: ChatModel, name: str) -> bool:
+    """Whether `model.complete` has this keyword (an optional extra of some backends, not of the port)."""
+    try:
+        return name in inspect.signature(model.complete).parameters
+    except (TypeError, ValueError):  # a callable without a signature
+        return False
+
+
 class RoleModel:
     """A ChatModel view of one role of a JournaledModel."""
 
@@ -167,6 +181,11 @@ class RoleModel:
 
     def count_tokens(self, text: str) -> int:
         return self.journaled.count_tokens(text, self.role)
+
+    def n_params(self) -> int | None:
+        """The role's model's parameter count, when its backend knows it (a GGUF in process); else None."""
+        count = getattr(self.journaled.roles.get(self.role, self.journaled.live), "n_params", None)
+        return count() if callable(count) else None
 
     def record_remote(self, reply: dict[str, Any], tokens: int, journal: bool = True) -> None:
         self.journaled.record_remote(self.role, reply, tokens, journal)

@@ -91,12 +91,14 @@ class LlamaChatModel:
         max_tokens: int | None = None,
         temperature: float | None = None,
         on_token: TokenCallback | None = None,
+        repeat_penalty: float | None = None,
     ) -> Completion:
+        """`repeat_penalty`: this call's, instead of the settings' (a reply that copies code wants 1.0)."""
         kwargs: dict[str, Any] = dict(
             messages=[m.model_dump() for m in messages],
             max_tokens=max_tokens or self.settings.max_tokens,
             temperature=self.settings.temperature if temperature is None else temperature,
-            repeat_penalty=self.settings.repeat_penalty,
+            repeat_penalty=self.settings.repeat_penalty if repeat_penalty is None else repeat_penalty,
         )
         if schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": schema}

@@ -11,6 +11,7 @@ only reads metadata.
 The pieces:
   find_target(instruction, path, text)      which function to rewrite (see its docstring for the rule)
   build_messages(instruction, path, text)   chat messages [{role, content}] for "rewrite one function"
+  examples_for(attempt)                     how many worked examples the attempt-th try of an edit sees
   parse_code_reply(reply)                   the first fenced code block (an unclosed fence is tolerated)
   apply_function_reply(path, text, code)    replace each function of the reply that exists in the file
   FORMATS                                   the four formats benchmarks/edit_formats.py compares
@@ -83,6 +84,14 @@ def _what(target: Target) -> str:
     if target.class_name and target.name:
         return f", method {target.name.split('.')[-1]} of class {target.class_name}"
     return f", function {target.name}"
+
+
+def examples_for(attempt: int) -> int:
+    """Worked examples for the `attempt`-th try (1-based) of the same edit. Odd tries (the greedy first among
+    them) see none, even ones two: measured on the shipped model, no example is better greedily (15 vs 11 of
+    40), examples make samples more faithful, and the mix solved more tasks at the same budget (24 vs 20 of
+    40) than either prompt alone."""
+    return 0 if attempt % 2 == 1 else 2
 
 
 def build_messages(instruction: str, path: str, text: str, target: Target | None = None, *,

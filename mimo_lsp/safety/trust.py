@@ -42,6 +42,7 @@ CLASSIFICATION: dict[str, Kind] = {
     "agent.goal_rounds": "lower", "agent.summary_every": "neutral", "agent.memory_tokens": "lower",
     "agent.max_structured_retries": "lower", "agent.command_timeout_s": "lower", "agent.check_timeout_s": "lower",
     "agent.observation_chars": "lower", "agent.rollback_failed_nodes": "true_tightens",
+    "agent.node_format": "neutral",
     "checkpoints.max_blob_bytes": "higher", "checkpoints.watch": "neutral", "checkpoints.fsync": "true_tightens",
     "checkpoints.max_workspace_bytes": "higher",
     "safety.rules": "rules", "safety.tighten_rules": "neutral", "safety.confirm_timeout_s": "lower",
