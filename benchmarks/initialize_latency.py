@@ -5,8 +5,9 @@ Prints a table and writes benchmarks/results/initialize_latency.json.
 
 Both sides start from bytecode, as installed packages do: pip compiled pygls and lsprotocol when it
 installed them, and this script compiles mimo_lsp first (an editable checkout is not compiled, and with
-PYTHONDONTWRITEBYTECODE set, as on the development machine, every start would compile it from source:
-~20 ms that no installed mimo-lsp pays). `--source` measures that case instead.
+PYTHONDONTWRITEBYTECODE set, as on the development machine, every start compiles it from source).
+`--source` adds a third server, interleaved with the others: mimo-lsp from a copy of the package without
+bytecode, never allowed to write any (what such a checkout pays).
 
     .venv/bin/python benchmarks/initialize_latency.py [--runs 5]
 """
@@ -56,8 +57,11 @@ def rss_kib(pid: int) -> int:
 
 
 def one_run(cmd: list[str]) -> tuple[float, int]:
+    cwd, env = ROOT, None  # "@cwd=DIR": run there (`-m` imports the package found in DIR), writing no bytecode
+    if cmd[-1].startswith("@cwd="):
+        cmd, cwd, env = cmd[:-1], Path(cmd[-1][5:]), {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT)
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=cwd, env=env)
     init = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
             "params": {"processId": os.getpid(), "rootUri": ROOT.as_uri(), "capabilities": {}}}
     proc.stdin.write(frame(init))
@@ -80,12 +84,18 @@ def one_run(cmd: list[str]) -> tuple[float, int]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--source", action="store_true", help="do not compile mimo_lsp first (see above)")
+    ap.add_argument("--source", action="store_true", help="also mimo-lsp from source, no bytecode (see above)")
     args = ap.parse_args()
-    if not args.source:
-        import compileall
+    import compileall
 
-        compileall.compile_dir(str(ROOT / "mimo_lsp"), quiet=1)
+    compileall.compile_dir(str(ROOT / "mimo_lsp"), quiet=1)
+    if args.source:
+        import shutil
+        import tempfile
+
+        copy = Path(tempfile.mkdtemp(prefix="mimo-src-"))
+        shutil.copytree(ROOT / "mimo_lsp", copy / "mimo_lsp", ignore=shutil.ignore_patterns("__pycache__"))
+        SERVERS["mimo-lsp, from source"] = [sys.executable, "-m", "mimo_lsp.server", f"@cwd={copy}"]
     for cmd in SERVERS.values():
         one_run(cmd)  # warm the OS page cache and .pyc files; "cold" = a new process, not a cold disk
     # Interleaved (anchor, ours, anchor, ours, ...): on a shared machine the load drifts, and a block of
@@ -109,8 +119,7 @@ def main() -> None:
               f"{r['median_ms'] / anchor:>9.2f} {r['paired_ratio']:>9.2f} {r['idle_rss_mib']:>13.1f}")
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "initialize_latency.json").write_text(json.dumps({"runs": args.runs, "bytecode": not args.source,
-                                                            "results": results}, indent=2))
+    (out / "initialize_latency.json").write_text(json.dumps({"runs": args.runs, "results": results}, indent=2))
 
 
 if __name__ == "__main__":
