@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import sqlite3
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -63,3 +67,35 @@ def open_service(workspace: Path):
     from mimo_lsp.config import CheckpointSettings
 
     return open_checkpoints(workspace, CheckpointSettings())
+
+
+# -- `mimo` as a process: run, SIGKILL at a moment, resume (the kill -9 tests) -------------------------
+def mimo_cli(args: list[str], env: dict) -> "subprocess.Popen[str]":
+    return subprocess.Popen([sys.executable, "-m", "mimo_lsp.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+
+
+def files_of(root: Path) -> dict[str, bytes]:
+    """The workspace's files (not its state dir, not bytecode): what two runs must agree on."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".mimo" not in p.relative_to(root).parts and "__pycache__" not in p.parts}
+
+
+def kill_when(proc: "subprocess.Popen[str]", ready, timeout: float = 60.0) -> None:
+    """SIGKILL `proc` once `ready()` holds (or after `timeout`)."""
+
+    deadline = time.time() + timeout
+    while time.time() < deadline and not ready():
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+def resume_only_task(ws: Path, env: dict) -> tuple[str, str]:
+    """`mimo resume` of the one task in the workspace's journal: (stdout, stderr)."""
+    con = sqlite3.connect(str(ws / ".mimo" / "journal.sqlite"))
+    try:
+        task_id = con.execute("SELECT id FROM tasks").fetchone()[0]
+    finally:
+        con.close()
+    return mimo_cli(["resume", task_id, "-w", str(ws), "--json", "--quiet", "--yes"], env).communicate(timeout=120)

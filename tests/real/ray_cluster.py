@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -72,3 +73,31 @@ class RayCluster:
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+class KillFirstJob:
+    """While in the `with` block: the first Ray job to write its marker (`MIMO_RAY_MARKER_DIR`, `<prefix><id>.<pid>`)
+    gets SIGKILL in its worker process right away. `killed` holds (id, pid) after the block."""
+
+    def __init__(self, markers: Path, prefix: str) -> None:
+        self.markers, self.prefix = markers, prefix
+        self.killed: list[tuple[str, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._stop.is_set() and not self.killed:
+            for p in self.markers.iterdir():
+                job, pid = p.name.removeprefix(self.prefix).split(".")
+                os.kill(int(pid), signal.SIGKILL)
+                self.killed.append((job, int(pid)))
+                break
+            time.sleep(0.01)
+
+    def __enter__(self) -> "KillFirstJob":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

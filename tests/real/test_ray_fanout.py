@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +19,7 @@ from mimo_lsp.llm.openai_compat import OpenAIChatModel  # noqa: E402
 from mimo_lsp.workspace import state_dir  # noqa: E402
 from tests.conftest import make_task, python_check  # noqa: E402
 from tests.real.llama_server import LlamaServer  # noqa: E402
-from tests.real.ray_cluster import RayCluster  # noqa: E402
+from tests.real.ray_cluster import KillFirstJob, RayCluster  # noqa: E402
 
 pytestmark = [pytest.mark.real_model, pytest.mark.ray, pytest.mark.timeout(240)]
 GOAL = "Fix the add function in calc.py so that the tests pass"
@@ -133,27 +130,10 @@ def test_a_worker_killed_mid_candidate_is_retried_or_failed_and_nothing_is_appli
     markers = tmp_path / "markers"
     markers.mkdir()
     monkeypatch.setenv("MIMO_RAY_MARKER_DIR", str(markers))
-    killed: list[tuple[int, int]] = []  # (candidate id, pid)
-    stop = threading.Event()
-
-    def killer() -> None:  # the first candidate to start: its worker process gets SIGKILL right away
-        while not stop.is_set() and not killed:
-            for p in markers.iterdir():
-                cand, pid = p.name.removeprefix("cand-").split(".")
-                os.kill(int(pid), signal.SIGKILL)
-                killed.append((int(cand), int(pid)))
-                break
-            time.sleep(0.01)
-
-    thread = threading.Thread(target=killer, daemon=True)
-    thread.start()
-    try:
+    with KillFirstJob(markers, "cand-") as kill:
         result, _ = run_task(calc_workspace, server.spec, settings(server.spec, cluster.address, retries=retries))
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-    assert killed, "a worker was killed mid-candidate"
-    cand_id, pid = killed[0]
+    assert kill.killed, "a worker was killed mid-candidate"
+    cand_id, pid = int(kill.killed[0][0]), kill.killed[0][1]
     report = result.max
     victim = next(c for c in report["candidates"] if c["id"] == cand_id)
     runs = sorted(int(p.name.split(".")[1]) for p in markers.iterdir() if p.name.startswith(f"cand-{cand_id}."))

@@ -8,9 +8,6 @@ here) without anything applied twice. Skipped when Ray is not installed."""
 from __future__ import annotations
 
 import os
-import signal
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -24,7 +21,7 @@ from mimo_lsp.llm.scripted import RoutedScriptedModel  # noqa: E402
 from mimo_lsp.workspace import state_dir  # noqa: E402
 from tests.conftest import make_task  # noqa: E402
 from tests.real.llama_server import LlamaServer  # noqa: E402
-from tests.real.ray_cluster import RayCluster  # noqa: E402
+from tests.real.ray_cluster import KillFirstJob, RayCluster  # noqa: E402
 
 pytestmark = [pytest.mark.real_model, pytest.mark.ray, pytest.mark.timeout(300)]
 PLAN = {"nodes": [
@@ -103,29 +100,12 @@ def test_a_worker_killed_mid_node_is_retried_and_nothing_is_applied_twice(server
     markers = tmp_path / "markers"
     markers.mkdir()
     monkeypatch.setenv("MIMO_RAY_MARKER_DIR", str(markers))
-    killed: list[tuple[str, int]] = []
-    stop = threading.Event()
-
-    def killer() -> None:  # the first node to start: its worker process gets SIGKILL right away
-        while not stop.is_set() and not killed:
-            for p in markers.iterdir():
-                nid, pid = p.name.removeprefix("node-").split(".")
-                os.kill(int(pid), signal.SIGKILL)
-                killed.append((nid, int(pid)))
-                break
-            time.sleep(0.01)
-
-    thread = threading.Thread(target=killer, daemon=True)
-    thread.start()
     ws = tmp_path / "ws"
     ws.mkdir()
-    try:
+    with KillFirstJob(markers, "node-") as kill:
         result, _ = run_task(ws, server.spec, settings(server.spec, cluster.address, retries=1))
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-    assert killed, "a worker was killed mid-node"
-    nid, pid = killed[0]
+    assert kill.killed, "a worker was killed mid-node"
+    nid, pid = kill.killed[0]
     runs = sorted(int(p.name.split(".")[1]) for p in markers.iterdir() if p.name.startswith(f"node-{nid}."))
     assert len(runs) == 2 and pid in runs, "the killed node ran again, in another worker process"
     check_applied_once(ws, result)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from mimo_lsp.llm.scripted import ScriptedChatModel
 from mimo_lsp.safety.policy import Rule
 from mimo_lsp.tools.actions import ReadFile, ToolContext
 from mimo_lsp.tools.registry import run_tool
-from tests.conftest import make_task
+from tests.conftest import files_of, kill_when, make_task, mimo_cli, resume_only_task
 
 PY = sys.executable
 NUMBERS = '''"""Integer helpers."""
@@ -260,16 +259,6 @@ def test_nodes_in_lanes_attempt_in_the_function_format_at_the_same_time(tmp_path
 
 
 # -- kill -9 and resume ------------------------------------------------------------------------------
-def _mimo(args: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen([PY, "-m", "mimo_lsp.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".mimo" not in p.relative_to(root).parts and "__pycache__" not in p.parts}
-
-
 def journal(ws: Path) -> tuple[list, list]:
     db = ws / ".mimo" / "journal.sqlite"
     if not db.exists():
@@ -299,25 +288,18 @@ def test_kill_9_mid_task_then_resume_is_exact(tmp_path: Path, kill_after: int):
     ref, ws = workspace(tmp_path / "reference"), workspace(tmp_path / "ws")
 
     def run(root: Path) -> subprocess.Popen:
-        return _mimo(["run", "-w", str(root), "--model", f"scripted:{model_file}", "--check", f"{PY} check.py",
+        return mimo_cli(["run", "-w", str(root), "--model", f"scripted:{model_file}", "--check", f"{PY} check.py",
                       "--quiet", "--json", "--yes", GOAL], env)
 
     out, err = run(ref).communicate(timeout=120)
     assert json.loads(out)["outcome"] == "verified", err
     proc = run(ws)
-    deadline = time.time() + 60
-    while time.time() < deadline and len(journal(ws)[0]) < kill_after:
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    kill_when(proc, lambda: len(journal(ws)[0]) >= kill_after)
     before, _ = journal(ws)
     assert before, "the task had checkpoints before the kill"
-    con = sqlite3.connect(str(ws / ".mimo" / "journal.sqlite"))
-    task_id = con.execute("SELECT id FROM tasks").fetchone()[0]
-    con.close()
-    out, err = _mimo(["resume", task_id, "-w", str(ws), "--json", "--quiet", "--yes"], env).communicate(timeout=120)
+    out, err = resume_only_task(ws, env)
     assert json.loads(out)["outcome"] == "verified", err
-    assert tree(ws) == tree(ref)
+    assert files_of(ws) == files_of(ref)
     after, calls = journal(ws)
     assert after[: len(before)] == before, "nothing recorded was lost"
     ref_acts, ref_calls = journal(ref)

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ import pytest
 from mimo_lsp.agent.plan import PlanNode, files_disjoint
 from mimo_lsp.config import Settings
 from mimo_lsp.llm.scripted import RoutedScriptedModel
-from tests.conftest import make_task
+from tests.conftest import files_of, kill_when, make_task, mimo_cli, resume_only_task
 
 YES = lambda request: "yes"  # noqa: E731  (commands are confirmed)
 
@@ -118,16 +116,6 @@ def test_a_failed_node_rolls_back_only_its_own_files(tmp_path: Path):
     assert not (tmp_path / "b" / "x.txt").exists()
 
 
-def _mimo(args: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "mimo_lsp.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".mimo" not in p.relative_to(root).parts}
-
-
 @pytest.mark.parametrize("kill_after", [2, 5, 8])
 def test_kill_9_in_the_middle_of_a_group_then_resume_is_exact(tmp_path: Path, kill_after: int):
     model_file = tmp_path / "routed.json"
@@ -140,24 +128,17 @@ def test_kill_9_in_the_middle_of_a_group_then_resume_is_exact(tmp_path: Path, ki
     ref.mkdir(), ws.mkdir()
 
     def run(workspace: Path) -> subprocess.Popen:
-        return _mimo(["run", "-w", str(workspace), "--model", f"scripted:{model_file}", "--check", CHECK,
+        return mimo_cli(["run", "-w", str(workspace), "--model", f"scripted:{model_file}", "--check", CHECK,
                       "--quiet", "--json", "--yes", "four parts"], env)
 
     out, err = run(ref).communicate(timeout=120)
     assert json.loads(out)["outcome"] == "verified", err
     proc = run(ws)
-    deadline = time.time() + 60
-    while time.time() < deadline and len(journal_nodes(ws)) < kill_after:
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    kill_when(proc, lambda: len(journal_nodes(ws)) >= kill_after)
     before = journal_nodes(ws)
     assert before, "the task had checkpoints before the kill"
-    con = sqlite3.connect(str(ws / ".mimo" / "journal.sqlite"))
-    task_id = con.execute("SELECT id FROM tasks").fetchone()[0]
-    con.close()
-    out, err = _mimo(["resume", task_id, "-w", str(ws), "--json", "--quiet", "--yes"], env).communicate(timeout=120)
+    out, err = resume_only_task(ws, env)
     assert json.loads(out)["outcome"] == "verified", err
-    assert tree(ws) == tree(ref), "the same files, each command run once"
+    assert files_of(ws) == files_of(ref), "the same files, each command run once"
     after = journal_nodes(ws)
     assert after[: len(before)] == before, "nothing recorded was lost"
