@@ -41,7 +41,9 @@ class MimoProtocol(LanguageServerProtocol):
 
 class MimoServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("mimo-lsp", __version__, protocol_cls=MimoProtocol)
+        from mimo_lsp.server.lsp_wire import converter
+
+        super().__init__("mimo-lsp", __version__, protocol_cls=MimoProtocol, converter_factory=converter)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.init_options: dict[str, Any] = {}
         self.raw_options: Any = None
