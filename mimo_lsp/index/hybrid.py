@@ -2,7 +2,8 @@
 every list applies (language, path glob, kind).
 
 Two fusions: CombSUM (the default) averages min-max normalised scores, so a list that is sure of its
-top hit weighs more than one whose top scores are close; RRF (Cormack et al. 2009) fuses by rank only:
+top hit weighs more than one whose top scores are close, each list weighted by its confidence for this
+query (`confidence`); RRF (Cormack et al. 2009) fuses by rank only:
 score(d) = sum_l 1 / (RRF_K + rank_l(d)). The symbol-name list joins only for queries that name code
 (see `names_code`).
 """
@@ -85,16 +86,35 @@ def fuse(lists: Sequence[Sequence[tuple[int, float]]], weights: Sequence[float] 
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def combsum(lists: Sequence[Sequence[tuple[int, float]]]) -> list[tuple[int, float]]:
+def _normalised(ranked: Sequence[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Min-max: the list's best score -> 1, its worst -> 0 (a single score, or all equal -> 1)."""
+    values = [s for _, s in ranked]
+    lo, hi = min(values), max(values)
+    return [(cid, (s - lo) / (hi - lo) if hi > lo else 1.0) for cid, s in ranked]
+
+
+def confidence(ranked: Sequence[tuple[int, float]]) -> float:
+    """How sure a ranked list is of its top for this query: 1 - the mean of its min-max normalised
+    scores. A list that separates a few hits from the rest (BM25 on rare words) has most normalised
+    scores near 0: confidence near 1. A list whose scores are nearly flat (a sentence model embedding
+    code it reads poorly: every chunk 0.3-0.4 cosine) has them spread up to 1 after min-max, which
+    would otherwise give its noise the same say as a sure list: confidence lower. No parameter."""
+    if len(ranked) < 2:
+        return 1.0
+    norm = _normalised(ranked)
+    return 1.0 - sum(n for _, n in norm) / len(norm)
+
+
+def combsum(lists: Sequence[Sequence[tuple[int, float]]], adaptive: bool = True) -> list[tuple[int, float]]:
     """CombSUM (Fox & Shaw 1994) of min-max normalised scores: each list maps its best score to 1 and
-    its worst to 0; a document's fused score is the mean over lists (0 where a list lacks it). Unlike
-    RRF it keeps how far apart the scores are, not only their order."""
+    its worst to 0; a document's fused score is the weighted mean over lists (0 where a list lacks it),
+    each list weighted by its `confidence` for this query (`adaptive=False`: equal weights, the fusion
+    before issue 17 goal 2). Unlike RRF it keeps how far apart the scores are, not only their order."""
     scores: dict[int, float] = {}
     used = [ranked for ranked in lists if ranked]
-    for ranked in used:
-        values = [s for _, s in ranked]
-        lo, hi = min(values), max(values)
-        for cid, s in ranked:
-            norm = (s - lo) / (hi - lo) if hi > lo else 1.0
-            scores[cid] = scores.get(cid, 0.0) + norm / len(used)
+    weights = [confidence(ranked) if adaptive else 1.0 for ranked in used]
+    total = sum(weights) or 1.0
+    for ranked, weight in zip(used, weights, strict=True):
+        for cid, norm in _normalised(ranked):
+            scores[cid] = scores.get(cid, 0.0) + weight * norm / total
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -4,7 +4,8 @@ A static BM25 library (bm25s) would rebuild its matrices on every save; an inver
 dicts keeps an edit within milliseconds, which the 200 ms save-to-searchable budget needs.
 Identifiers are split the way people type queries: `parseHeaderLinks` / `parse_header_links`
 -> parse, header, links (+ the whole identifier), lower-cased, English stopwords dropped, Snowball
-stemmed. A document may be weighted fields (records.lexical_fields: name, prose, code), BM25F-style.
+stemmed; in documents a common abbreviation also gives the words it stands for (`cfg` -> configuration,
+abbreviations.py). A document may be weighted fields (records.lexical_fields: name, prose, code), BM25F-style.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+
+from .abbreviations import ABBREVIATIONS
 
 K1 = 1.2
 B = 0.75
@@ -47,6 +50,7 @@ def stem(token: str) -> str:
 
 
 _stem_cache: dict[str, str] = {}
+_expansions: dict[str, tuple[str, ...]] = {}  # abbreviation -> its expansion, tokenised (filled on first use)
 
 
 def split_words(text: str) -> list[str]:
@@ -54,7 +58,9 @@ def split_words(text: str) -> list[str]:
     return [p.lower() for word in _WORD.findall(text) for p in _CAMEL.findall(word) if len(p) > 1]
 
 
-def tokenize(text: str) -> list[str]:
+def tokenize(text: str, expand: bool = False) -> list[str]:
+    """Index terms of a text. `expand` (documents): an abbreviation part (`repr`, `kwargs`) is followed
+    by the terms of the words it stands for, so a query saying them finds it."""
     out: list[str] = []
     cache = _stem_cache
     for word in _WORD.findall(text):
@@ -69,7 +75,16 @@ def tokenize(text: str) -> list[str]:
             if s is None:
                 s = cache[p] = stem(p)
             out.append(s)
+            if expand and p in ABBREVIATIONS:
+                out.extend(_expansion(p))
     return out
+
+
+def _expansion(abbreviation: str) -> tuple[str, ...]:
+    terms = _expansions.get(abbreviation)
+    if terms is None:
+        terms = _expansions[abbreviation] = tuple(tokenize(ABBREVIATIONS[abbreviation]))
+    return terms
 
 
 class LexicalIndex:
@@ -91,7 +106,7 @@ class LexicalIndex:
             self.remove(doc_id)
         counts: dict[str, float] = {}
         for field_text, weight in ((text, 1.0),) if isinstance(text, str) else text:
-            for term in tokenize(field_text):
+            for term in tokenize(field_text, expand=True):
                 counts[term] = counts.get(term, 0.0) + weight
         postings = self.postings
         for term, tf in counts.items():

@@ -138,11 +138,30 @@ def test_fusions_combsum_keeps_score_gaps_rrf_only_ranks():
     # RRF sees only ranks: 3 (ranks 3 + 1) edges out 2 (2 + 2) although BM25 scores 3 far below.
     assert [cid for cid, _ in fuse([lexical, vector])][:2] == [3, 2]
     # CombSUM: 2 is near the top of both lists (0.99 + 0.99) / 2; 3 tops one list, bottoms the other.
-    fused = dict(combsum([lexical, vector]))
+    fused = dict(combsum([lexical, vector], adaptive=False))
     assert max(fused, key=fused.get) == 2
     assert fused[2] == pytest.approx((7.9 / 8 + 0.69 / 0.70) / 2)
     assert fused[4] == 0.0 and fused[1] == pytest.approx(0.5)  # absent from a list = 0 there
+    assert max(dict(combsum([lexical, vector])).items(), key=lambda kv: kv[1])[0] == 2  # confidence-weighted too
     assert combsum([[(7, 0.5)], []]) == [(7, 1.0)]  # a one-hit list and an empty one
+
+
+def test_combsum_weights_each_list_by_its_confidence():
+    from mimo_lsp.index.hybrid import combsum, confidence
+
+    # BM25 separates its top hit from the rest; the vector list is nearly flat (every chunk ~0.35 cosine),
+    # which min-max stretches to 0..1 as if it were as sure as BM25.
+    lexical = [(1, 12.0), (2, 3.0), (3, 2.5), (4, 2.0), (5, 1.0)]
+    vector = [(2, 0.36), (3, 0.359), (4, 0.358), (5, 0.357), (1, 0.35)]
+    assert confidence(lexical) == pytest.approx(1 - (1 + 2 / 11 + 1.5 / 11 + 1 / 11 + 0) / 5)
+    assert confidence(vector) < 0.5 < confidence(lexical)
+    assert confidence([(9, 1.0)]) == 1.0 and confidence([(1, 2.0), (2, 2.0)]) == 0.0
+    # Equal weights: 2 (top of the flat list, 2nd of BM25) wins; weighted, BM25's clear top 1 does.
+    assert combsum([lexical, vector], adaptive=False)[0][0] == 2
+    assert combsum([lexical, vector])[0][0] == 1
+    # Two equally confident lists: the same order as equal weights.
+    same = [(1, 3.0), (2, 2.0), (3, 1.0)]
+    assert [c for c, _ in combsum([same, same[::-1]])] == [c for c, _ in combsum([same, same[::-1]], adaptive=False)]
 
 
 def test_import_is_lazy():

@@ -31,6 +31,19 @@ def test_tokenize_query_and_code_meet_on_stems():
     assert {"pars", "link", "pipe", "respons"} <= query & code
 
 
+def test_documents_spell_out_common_abbreviations_queries_stay_as_typed():
+    # `kwargs` also gives "keyword" + "argument" terms, `cfg` "configuration": in documents only.
+    assert tokenize("build_cfg(kwargs)", expand=True) == [
+        "build_cfg", "build", "cfg", "configur", "kwarg", "keyword", "argument"]
+    assert tokenize("build_cfg(kwargs)") == ["build_cfg", "build", "cfg", "kwarg"]
+    assert tokenize("mkdir", expand=True) == ["mkdir", "make", "directori"]  # every word of the expansion
+    assert tokenize("parser", expand=True) == tokenize("parser")  # only whole parts: no `pars` -> anything
+    index = LexicalIndex()
+    index.add(1, "def _make_repr(self): ...")
+    index.add(2, "def render_label(self): ...")
+    assert [d for d, _ in index.search("text representation of an object", 5)] == [1]
+
+
 def test_stem_is_snowball_english():
     assert [stem(w) for w in ("pipes", "piped", "proxies", "encoding", "encoded", "redirects")] == [
         "pipe", "pipe", "proxi", "encod", "encod", "redirect"]
