@@ -74,6 +74,21 @@ def _summary(ranks: list[int | None], queries: list[dict]) -> dict:
             "misses": [q["symbol"] for q, r in zip(queries, ranks) if not r], "ranks": ranks}
 
 
+def reciprocal_ranks(ranks: list[int | None]) -> np.ndarray:
+    return np.array([1.0 / r if r else 0.0 for r in ranks])
+
+
+def paired_interval(ranks: list[int | None], anchor: list[int | None], resamples: int = 4000,
+                    seed: int = 0) -> tuple[float, float]:
+    """95 % paired bootstrap interval of MRR(ranks) - MRR(anchor): the queries are resampled with
+    replacement, the same resample for both rankings (the sets are small: 40-100 queries)."""
+    diff = reciprocal_ranks(ranks) - reciprocal_ranks(anchor)
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), size=(resamples, len(diff)))].mean(axis=1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
 def evaluate(name: str, index, queries: list[dict], chunks: int) -> dict:
     """Every ranking over one built WorkspaceIndex: {"set", "queries", "chunks", "rankings", "mrr"}."""
     from mimo_lsp.index import IndexSearcher
@@ -96,14 +111,17 @@ def evaluate(name: str, index, queries: list[dict], chunks: int) -> dict:
     ranks = [rank_of(q, [docs[i][:2] for i in plain.top(q["query"], 10)]) for q in queries]
     out["rankings"][PLAIN] = _summary(ranks, queries)
     out["mrr"]["plain_bm25"] = out["rankings"][PLAIN]["mrr"]
+    for r in out["rankings"].values():
+        r["vs_plain_95"] = paired_interval(r["ranks"], out["rankings"][PLAIN]["ranks"])
     return out
 
 
 def print_quality(q: dict) -> None:
     print(f"\n## Retrieval quality on {q['set']} ({q['queries']} queries, {q['chunks']} chunks, top 10)\n")
-    print("| ranking | MRR@10 | recall@10 | MRR - plain BM25 |")
-    print("|---|---|---|---|")
+    print("| ranking | MRR@10 | recall@10 | MRR - plain BM25 | 95 % paired bootstrap |")
+    print("|---|---|---|---|---|")
     anchor = q["rankings"][PLAIN]["mrr"]
     for label in [PLAIN] + [label for _, _, label in RANKINGS]:
         r = q["rankings"][label]
-        print(f"| {label} | {r['mrr']:.3f} | {r['recall_at_10']:.3f} | {r['mrr'] - anchor:+.3f} |")
+        lo, hi = r["vs_plain_95"]
+        print(f"| {label} | {r['mrr']:.3f} | {r['recall_at_10']:.3f} | {r['mrr'] - anchor:+.3f} | [{lo:+.3f}, {hi:+.3f}] |")
