@@ -48,7 +48,8 @@ CACHE = RESULTS / "cache"
 PACKAGES = {"requests": ("requests==2.32.5", "src"), "django": ("django==5.2.8", "django"),
             "httpx": ("httpx==0.28.1", "httpx"), "networkx": ("networkx==3.4.2", "networkx"),
             "click": ("click==8.1.8", "src"), "attrs": ("attrs==24.3.0", "src"),
-            "rich": ("rich==13.9.4", "rich"), "mpmath": ("mpmath==1.3.0", "mpmath")}
+            "rich": ("rich==13.9.4", "rich"), "mpmath": ("mpmath==1.3.0", "mpmath"),
+            "starlette": ("starlette==0.41.3", "starlette"), "sympy": ("sympy==1.13.3", "sympy")}
 # Query sets: requests' was the development set (the fusion rule was chosen on it); django's was written
 # afterwards, blind to every ranker's output, over django/{utils,http,core} only: the held-out test. httpx's
 # and networkx's were written later still, also blind (no ranker run, no results read), as two more held-out
@@ -70,6 +71,10 @@ QUALITY_SETS = {
     "rich": (ROOT / "benchmarks" / "index_queries_rich.jsonl", ("rich",)),
     "mpmath": (ROOT / "benchmarks" / "index_queries_mpmath.jsonl",
                ("mpmath/libmp", "mpmath/functions", "mpmath/calculus")),
+    # And two written blind after that method was frozen (00719a0): starlette (typed ASGI toolkit) and
+    # sympy's ntheory + combinatorics (number theory, permutation groups; their tests/ folders indexed too).
+    "starlette": (ROOT / "benchmarks" / "index_queries_starlette.jsonl", ("starlette",)),
+    "sympy": (ROOT / "benchmarks" / "index_queries_sympy.jsonl", ("sympy/ntheory", "sympy/combinatorics")),
 }
 
 
@@ -267,7 +272,7 @@ def main() -> int:
     ap.add_argument("--edits", type=int, default=50)
     ap.add_argument("--json", default=str(RESULTS / "index_bench.json"))
     ap.add_argument("--quality", default="requests,click,django,httpx,networkx",
-                    help="query sets to evaluate (requests, click, attrs: development; django, httpx, networkx, rich, mpmath: held out)")
+                    help="query sets to evaluate (requests, click, attrs: development; django, httpx, networkx, rich, mpmath, starlette, sympy: held out)")
     ap.add_argument("--index-dir", help="keep the quality indexes here between runs (default: a temp dir)")
     ap.add_argument("--quality-only", action="store_true", help="skip the cold build and incremental parts")
     ap.add_argument("--embedder", default="onnx", choices=("onnx", "onnx-fp32", "torch"),
