@@ -18,9 +18,12 @@ django's `django/` package (the library code, not its tests or docs).
    and for an independent plain BM25 over the same chunks (the anchor). Development sets:
    benchmarks/index_queries_requests.jsonl (requests' src/), index_queries_click.jsonl (click's
    src/) and index_queries_attrs.jsonl (attrs' src/: code generation for classes); held out (written blind, not for tuning): index_queries_django.jsonl (django/{utils,http,core}),
-   index_queries_httpx.jsonl (httpx/, a fully type-annotated library) and index_queries_networkx.jsonl
+   index_queries_httpx.jsonl (httpx/, a fully type-annotated library), index_queries_networkx.jsonl
    (networkx/algorithms/{shortest_paths,flow,centrality,connectivity,approximation}, numeric graph code;
-   the sub-packages' tests/ folders are indexed too). Packages are fetched only when asked for.
+   the sub-packages' tests/ folders are indexed too), index_queries_rich.jsonl (rich/),
+   index_queries_mpmath.jsonl (mpmath/{libmp,functions,calculus}), index_queries_starlette.jsonl
+   (starlette/) and index_queries_sympy.jsonl (sympy/{ntheory,combinatorics}). Packages are fetched only
+   when asked for.
    `--quality-only [--quality requests,click]` runs just this part; `--index-dir DIR` keeps the built
    indexes there, so a rerun re-embeds only chunks whose embedded text changed.
 """
@@ -271,7 +274,7 @@ def main() -> int:
     ap.add_argument("--repos", default="requests,django")
     ap.add_argument("--edits", type=int, default=50)
     ap.add_argument("--json", default=str(RESULTS / "index_bench.json"))
-    ap.add_argument("--quality", default="requests,click,django,httpx,networkx",
+    ap.add_argument("--quality", default=",".join(QUALITY_SETS),
                     help="query sets to evaluate (requests, click, attrs: development; django, httpx, networkx, rich, mpmath, starlette, sympy: held out)")
     ap.add_argument("--index-dir", help="keep the quality indexes here between runs (default: a temp dir)")
     ap.add_argument("--quality-only", action="store_true", help="skip the cold build and incremental parts")
