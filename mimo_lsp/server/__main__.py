@@ -57,6 +57,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def serve(args: Any) -> int:
+    from mimo_lsp.server import startup_gc
+
+    startup_gc.pause()  # until the first message is answered (server/startup_gc.py)
+    from mimo_lsp.server.app import create_server
     from mimo_lsp.server.limits import Limits
     from mimo_lsp.server.transport import serve_stdio, serve_tcp
 
@@ -66,8 +70,6 @@ def serve(args: Any) -> int:
         parser().error(str(exc))
     logging.basicConfig(filename=args.log_file, level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from mimo_lsp.server.app import create_server
-
     server = create_server()
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")

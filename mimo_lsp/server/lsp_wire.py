@@ -53,7 +53,9 @@ def converter() -> Any:
     from pygls.protocol import default_converter
 
     conv = default_converter()
-    # ServerCapabilities too: pygls dumps it for a debug log line at every initialize, log level or not.
-    for cls in (types.InitializeResult, types.ServerCapabilities):
+    # ServerCapabilities: pygls dumps it for a debug log line at every initialize, log level or not; the
+    # option classes: pygls unstructures each feature's options once at registration, to type-check them.
+    for cls in (types.InitializeResult, types.ServerCapabilities, types.CodeLensOptions, types.CodeActionOptions,
+                types.InlayHintOptions):
         conv.register_unstructure_hook(cls, to_wire)
     return conv

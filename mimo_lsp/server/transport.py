@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, BinaryIO, Callable
 
 from pygls.io_ import StdoutWriter
 
+from . import startup_gc
 from .framing import Complaints, Framer, Unrecoverable
 from .gate import Gate
 
@@ -60,6 +61,7 @@ async def run_hardened(protocol: Any, read_chunk: Callable[[], Awaitable[bytes]]
             return 0
         except Exception:  # a bug here must cost one message, not the server
             log.exception("dropped a %d-byte message after an internal error", frame.declared)
+        startup_gc.resume()
 
 
 def _thread_reader(stream: BinaryIO) -> Callable[[], Awaitable[bytes]]:
