@@ -99,22 +99,26 @@ def confidence(ranked: Sequence[tuple[int, float]]) -> float:
     scores near 0: confidence near 1. A list whose scores are nearly flat (a sentence model embedding
     code it reads poorly: every chunk 0.3-0.4 cosine) has them spread up to 1 after min-max, which
     would otherwise give its noise the same say as a sure list: confidence lower. No parameter."""
-    if len(ranked) < 2:
-        return 1.0
-    norm = _normalised(ranked)
-    return 1.0 - sum(n for _, n in norm) / len(norm)
+    return _confidence(_normalised(ranked)) if ranked else 1.0
+
+
+def _confidence(norm: Sequence[tuple[int, float]]) -> float:
+    return 1.0 - sum(n for _, n in norm) / len(norm) if len(norm) >= 2 else 1.0
 
 
 def combsum(lists: Sequence[Sequence[tuple[int, float]]], adaptive: bool = True) -> list[tuple[int, float]]:
     """CombSUM (Fox & Shaw 1994) of min-max normalised scores: each list maps its best score to 1 and
     its worst to 0; a document's fused score is the weighted mean over lists (0 where a list lacks it),
-    each list weighted by its `confidence` for this query (`adaptive=False`: equal weights, the fusion
-    before issue 17 goal 2). Unlike RRF it keeps how far apart the scores are, not only their order."""
+    each list weighted by its `confidence` for this query (`adaptive=False`, or no list sure of anything:
+    equal weights, the fusion before issue 17 goal 2). Unlike RRF it keeps how far apart the scores are,
+    not only their order."""
     scores: dict[int, float] = {}
-    used = [ranked for ranked in lists if ranked]
-    weights = [confidence(ranked) if adaptive else 1.0 for ranked in used]
+    normed = [_normalised(ranked) for ranked in lists if ranked]
+    weights = [_confidence(norm) for norm in normed] if adaptive else []
+    if not sum(weights):  # every list flat (all scores equal): no list is surer than another
+        weights = [1.0] * len(normed)
     total = sum(weights) or 1.0
-    for ranked, weight in zip(used, weights, strict=True):
-        for cid, norm in _normalised(ranked):
-            scores[cid] = scores.get(cid, 0.0) + weight * norm / total
+    for norm, weight in zip(normed, weights, strict=True):
+        for cid, n in norm:
+            scores[cid] = scores.get(cid, 0.0) + weight * n / total
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -20,6 +20,7 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import from_fs_path, to_fs_path
 
 from mimo_lsp import __version__, protocol as P
+from mimo_lsp.server import lsp_wire
 
 if TYPE_CHECKING:
     from mimo_lsp.server.backend import Backend
@@ -41,9 +42,7 @@ class MimoProtocol(LanguageServerProtocol):
 
 class MimoServer(LanguageServer):
     def __init__(self) -> None:
-        from mimo_lsp.server.lsp_wire import converter
-
-        super().__init__("mimo-lsp", __version__, protocol_cls=MimoProtocol, converter_factory=converter)
+        super().__init__("mimo-lsp", __version__, protocol_cls=MimoProtocol, converter_factory=lsp_wire.converter)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.init_options: dict[str, Any] = {}
         self.raw_options: Any = None

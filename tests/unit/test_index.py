@@ -156,6 +156,10 @@ def test_combsum_weights_each_list_by_its_confidence():
     assert confidence(lexical) == pytest.approx(1 - (1 + 2 / 11 + 1.5 / 11 + 1 / 11 + 0) / 5)
     assert confidence(vector) < 0.5 < confidence(lexical)
     assert confidence([(9, 1.0)]) == 1.0 and confidence([(1, 2.0), (2, 2.0)]) == 0.0
+    # every list flat (confidence 0 each): equal weights, not a ranking by chunk id alone
+    flat_a, flat_b = [(5, 1.0), (3, 1.0)], [(3, 2.0), (4, 2.0)]
+    assert combsum([flat_a, flat_b]) == combsum([flat_a, flat_b], adaptive=False)
+    assert combsum([flat_a, flat_b])[0] == (3, 1.0)
     # Equal weights: 2 (top of the flat list, 2nd of BM25) wins; weighted, BM25's clear top 1 does.
     assert combsum([lexical, vector], adaptive=False)[0][0] == 2
     assert combsum([lexical, vector])[0][0] == 1

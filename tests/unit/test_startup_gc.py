@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 import io
-import json
 import os
 import threading
 
@@ -15,11 +14,7 @@ from mimo_lsp.server import startup_gc
 from mimo_lsp.server.app import create_server
 from mimo_lsp.server.limits import Limits
 from mimo_lsp.server.transport import serve_stdio
-
-
-def frame(obj: dict) -> bytes:
-    body = json.dumps(obj).encode()
-    return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+from tests.security.harness import frame
 
 
 @pytest.fixture(autouse=True)
